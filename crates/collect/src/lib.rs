@@ -1,0 +1,152 @@
+//! Evidence collectors: turn a filesystem root into an [`Inventory`].
+//!
+//! There is one module per evidence source, in the manner of osquery's tables
+//! and syft's catalogers. Each implements [`Collector`]: it has a stable name,
+//! reads only through a [`Root`] (which cannot be escaped by symlinks or `..`),
+//! and returns what it found **plus** located errors. A corrupt database is an
+//! error entry naming the file; the other collectors still run.
+//!
+//! ```no_run
+//! use uproot_collect::{collect_all, CollectOptions, Root};
+//! let root = Root::new("/", true).unwrap();
+//! let out = collect_all(&root, &CollectOptions::default());
+//! println!("{} packages, {} errors", out.inventory.packages.len(), out.errors.len());
+//! ```
+#![deny(missing_docs)]
+
+pub mod root;
+
+pub mod apk;
+pub mod browser;
+pub mod certs;
+pub mod dpkg;
+pub mod flatpak;
+pub mod host;
+pub mod kmod;
+pub mod pacman;
+pub mod paths;
+pub mod procs;
+pub mod rpm;
+pub mod settings;
+pub mod snap;
+pub mod systemd;
+
+pub use root::{Root, RootError};
+use uproot_inventory::{Inventory, SourceError};
+
+/// What the catalog asks collectors to look at beyond their fixed sources.
+#[derive(Debug, Clone, Default)]
+pub struct CollectOptions {
+    /// In-root paths whose existence is evidence (install dirs, leftovers).
+    pub probe_paths: Vec<String>,
+    /// In-root files that hold product settings (`key=value` or ini).
+    pub setting_files: Vec<String>,
+    /// Collector names to skip.
+    pub skip: Vec<String>,
+}
+
+/// Everything one or more collectors produced.
+#[derive(Debug, Default, Clone)]
+pub struct Output {
+    /// The evidence.
+    pub inventory: Inventory,
+    /// Sources that could not be read.
+    pub errors: Vec<SourceError>,
+}
+
+impl Output {
+    /// Records a root error unless it only says "not there".
+    pub fn error_unless_missing(&mut self, err: RootError) {
+        if !err.is_not_found() {
+            self.errors.push(SourceError::new(err.path(), root_message(&err)));
+        }
+    }
+
+    /// Records an error for `source`.
+    pub fn error(&mut self, source: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(SourceError::new(source, message));
+    }
+
+    fn extend(&mut self, other: Output) {
+        self.inventory.extend(other.inventory);
+        self.errors.extend(other.errors);
+    }
+}
+
+/// The message part of a root error, without the path it names.
+pub fn root_message(err: &RootError) -> String {
+    let full = err.to_string();
+    let prefix = format!("{}: ", err.path());
+    full.strip_prefix(&prefix).map(str::to_owned).unwrap_or(full)
+}
+
+/// One evidence source.
+pub trait Collector: Sync {
+    /// Stable name, used in `--skip` and in progress output.
+    fn name(&self) -> &'static str;
+    /// Reads the source under `root` into `out`. Must not panic on bad input.
+    fn collect(&self, root: &Root, opts: &CollectOptions, out: &mut Output);
+}
+
+/// Every Linux collector, in report order.
+pub fn linux_collectors() -> Vec<Box<dyn Collector>> {
+    vec![
+        Box::new(dpkg::Dpkg),
+        Box::new(rpm::Rpm),
+        Box::new(apk::Apk),
+        Box::new(pacman::Pacman),
+        Box::new(snap::Snap),
+        Box::new(flatpak::Flatpak),
+        Box::new(systemd::Systemd),
+        Box::new(kmod::KernelModules),
+        Box::new(certs::CaStores),
+        Box::new(browser::BrowserExtensions),
+        Box::new(paths::ProbePaths),
+        Box::new(procs::Processes),
+        Box::new(settings::Settings),
+    ]
+}
+
+/// Runs every collector, in parallel, and merges their output in a fixed order
+/// so that the same root always gives the same report.
+pub fn collect_all(root: &Root, opts: &CollectOptions) -> Output {
+    collect_with(root, opts, &linux_collectors(), &|_| {})
+}
+
+/// Runs the given collectors in parallel; `done` is called with each name as it finishes.
+pub fn collect_with(
+    root: &Root,
+    opts: &CollectOptions,
+    collectors: &[Box<dyn Collector>],
+    done: &(dyn Fn(&'static str) + Sync),
+) -> Output {
+    let results: Vec<Output> = std::thread::scope(|s| {
+        let handles: Vec<_> = collectors
+            .iter()
+            .filter(|c| !opts.skip.iter().any(|n| n == c.name()))
+            .map(|c| {
+                s.spawn(move || {
+                    let mut out = Output::default();
+                    c.collect(root, opts, &mut out);
+                    done(c.name());
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    let mut o = Output::default();
+                    o.error("uproot", "a collector panicked; its evidence is missing");
+                    o
+                })
+            })
+            .collect()
+    });
+    let mut all = Output::default();
+    for r in results {
+        all.extend(r);
+    }
+    all
+}

@@ -1,0 +1,291 @@
+//! The inventory: everything a scan observed on one host, as plain data.
+//!
+//! Collectors (in `uproot-collect`) fill an [`Inventory`]; the matcher (in
+//! `uproot-matcher`) reads it against the catalog. Nothing here knows about
+//! vendors or rules, so the same inventory can be serialised into the report,
+//! diffed between scans (verification) or shipped to the fleet server.
+//!
+//! Every record carries `location`: the path (relative to the scanned root,
+//! written as an absolute path inside it) or pseudo-path it came from, so that
+//! a finding can always be traced back to the byte source an auditor can check.
+//!
+//! ```
+//! use uproot_inventory::{Inventory, Package, PackageSource};
+//! let mut inv = Inventory::default();
+//! inv.packages.push(Package::new("kesl", "12.1.0.1297", PackageSource::Dpkg, "/var/lib/dpkg/status"));
+//! assert_eq!(inv.packages[0].source.as_str(), "dpkg");
+//! ```
+#![deny(missing_docs)]
+
+use serde::{Deserialize, Serialize};
+
+/// Everything collected from one host or root.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Inventory {
+    /// Installed packages from every package manager found.
+    pub packages: Vec<Package>,
+    /// Service definitions (systemd units, init scripts).
+    pub services: Vec<Service>,
+    /// Kernel modules, loaded or installed on disk.
+    pub kernel_modules: Vec<KernelModule>,
+    /// Certificates from trust stores.
+    pub certificates: Vec<Certificate>,
+    /// Browser extensions from every profile found.
+    pub browser_extensions: Vec<BrowserExtension>,
+    /// Paths that exist and that the catalog asked about.
+    pub files: Vec<FileEntry>,
+    /// Running processes (live scans only).
+    pub processes: Vec<Process>,
+    /// Product settings, such as telemetry consent.
+    pub settings: Vec<Setting>,
+}
+
+impl Inventory {
+    /// Appends everything from `other`.
+    pub fn extend(&mut self, other: Inventory) {
+        self.packages.extend(other.packages);
+        self.services.extend(other.services);
+        self.kernel_modules.extend(other.kernel_modules);
+        self.certificates.extend(other.certificates);
+        self.browser_extensions.extend(other.browser_extensions);
+        self.files.extend(other.files);
+        self.processes.extend(other.processes);
+        self.settings.extend(other.settings);
+    }
+
+    /// Total number of records of all kinds.
+    pub fn len(&self) -> usize {
+        self.packages.len()
+            + self.services.len()
+            + self.kernel_modules.len()
+            + self.certificates.len()
+            + self.browser_extensions.len()
+            + self.files.len()
+            + self.processes.len()
+            + self.settings.len()
+    }
+
+    /// True when nothing at all was collected.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Which package manager a package came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum PackageSource {
+    /// Debian `dpkg` database (`status`, `status.d`).
+    Dpkg,
+    /// RPM database (sqlite, BerkeleyDB or ndb).
+    Rpm,
+    /// Alpine `apk` database.
+    Apk,
+    /// Arch `pacman` local database.
+    Pacman,
+    /// Snap packages.
+    Snap,
+    /// Flatpak applications and runtimes.
+    Flatpak,
+    /// Windows Uninstall registry entries.
+    WindowsUninstall,
+    /// macOS application bundles.
+    MacApp,
+    /// macOS installer receipts.
+    MacReceipt,
+}
+
+impl PackageSource {
+    /// The stable name used in reports and catalog rules.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PackageSource::Dpkg => "dpkg",
+            PackageSource::Rpm => "rpm",
+            PackageSource::Apk => "apk",
+            PackageSource::Pacman => "pacman",
+            PackageSource::Snap => "snap",
+            PackageSource::Flatpak => "flatpak",
+            PackageSource::WindowsUninstall => "windows-uninstall",
+            PackageSource::MacApp => "mac-app",
+            PackageSource::MacReceipt => "mac-receipt",
+        }
+    }
+}
+
+/// One installed package.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Package {
+    /// Package name as the package manager knows it.
+    pub name: String,
+    /// Full version string (with epoch and release where the format has them).
+    pub version: String,
+    /// Package manager.
+    pub source: PackageSource,
+    /// Architecture, where recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
+    /// Who built or ships it: dpkg `Maintainer`, rpm `Vendor`/`Packager`, apk maintainer, pacman packager.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    /// Install state where the format has one (dpkg: `installed`, `config-files`, `half-configured`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// True when the package is on hold (dpkg `hold` selection).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub hold: bool,
+    /// Database file it was read from.
+    pub location: String,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Package {
+    /// A package with only the required fields set.
+    pub fn new(name: &str, version: &str, source: PackageSource, location: &str) -> Self {
+        Package {
+            name: name.to_owned(),
+            version: version.to_owned(),
+            source,
+            arch: None,
+            vendor: None,
+            state: None,
+            hold: false,
+            location: location.to_owned(),
+        }
+    }
+
+    /// True when only configuration files remain (dpkg `rc`): a leftover, not an install.
+    pub fn is_config_only(&self) -> bool {
+        self.state.as_deref() == Some("config-files")
+    }
+}
+
+/// A service definition.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Service {
+    /// Unit or service name, e.g. `kesl.service`.
+    pub name: String,
+    /// `system` or `user` scope (systemd), or `sysv` for init scripts.
+    pub scope: String,
+    /// Command the service runs (`ExecStart`), where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exec: Option<String>,
+    /// Human-readable description, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// True when the unit is enabled (linked from a `*.wants` directory).
+    #[serde(default)]
+    pub enabled: bool,
+    /// File it was read from.
+    pub location: String,
+}
+
+/// A kernel module.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct KernelModule {
+    /// Module name without extension, e.g. `kav4fs_oas`.
+    pub name: String,
+    /// True when it appears in `/proc/modules` (live scans only).
+    pub loaded: bool,
+    /// Where it was seen: `/proc/modules` or the module file path.
+    pub location: String,
+}
+
+/// An X.509 certificate found in a trust store.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Certificate {
+    /// Subject distinguished name (RFC 4514 form).
+    pub subject: String,
+    /// Issuer distinguished name.
+    pub issuer: String,
+    /// Serial number, hex.
+    pub serial: String,
+    /// SHA-256 of the DER encoding, lowercase hex.
+    pub sha256: String,
+    /// SHA-1 of the DER encoding, lowercase hex (the "thumbprint" Windows shows).
+    pub sha1: String,
+    /// Expiry, RFC 3339.
+    pub not_after: String,
+    /// True when the basic-constraints extension marks it as a CA.
+    pub is_ca: bool,
+    /// Store it came from, e.g. `/etc/ssl/certs/ca-certificates.crt`.
+    pub location: String,
+}
+
+/// A browser extension in a user profile.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BrowserExtension {
+    /// Browser family: `chrome`, `chromium`, `edge`, `brave`, `firefox`.
+    pub browser: String,
+    /// Extension id (Chromium 32-letter id, or Firefox add-on id).
+    pub id: String,
+    /// Name from the manifest, localised where possible.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Version from the manifest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Profile directory it belongs to.
+    pub profile: String,
+    /// Manifest or database file it was read from.
+    pub location: String,
+}
+
+/// A path the catalog asked about that exists under the root.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FileEntry {
+    /// Path inside the root.
+    pub path: String,
+    /// `file`, `dir` or `symlink`.
+    pub file_type: String,
+    /// Size in bytes for regular files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+/// A running process (live scans only).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Process {
+    /// Process id.
+    pub pid: u32,
+    /// Short name (`/proc/PID/comm`).
+    pub name: String,
+    /// Executable path (`/proc/PID/exe` target), where readable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exe: Option<String>,
+    /// Command line, arguments joined by spaces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cmdline: Option<String>,
+}
+
+/// A product setting, such as cloud-telemetry consent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Setting {
+    /// Setting key, e.g. `USE_KSN`.
+    pub key: String,
+    /// Raw value as stored.
+    pub value: String,
+    /// File the setting was read from.
+    pub location: String,
+}
+
+/// A source that could not be read. The scan goes on; the report lists it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SourceError {
+    /// The file or pseudo-file that failed.
+    pub source: String,
+    /// What went wrong, for a person to read.
+    pub message: String,
+}
+
+impl SourceError {
+    /// Builds an error for `source`.
+    pub fn new(source: impl Into<String>, message: impl Into<String>) -> Self {
+        SourceError {
+            source: source.into(),
+            message: message.into(),
+        }
+    }
+}

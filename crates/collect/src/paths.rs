@@ -1,12 +1,41 @@
-//! TODO
+//! Install and data paths the catalog names (`/opt/kaspersky`, …).
+//!
+//! Only the named paths are checked, with `lstat`-like calls through the
+//! root: cheap enough for every scan, and a leftover directory is evidence
+//! that general inventory tools never report.
+
+use uproot_inventory::FileEntry;
+
 use crate::{CollectOptions, Collector, Output, Root};
 
-/// TODO
+/// The probe-path collector.
 pub struct ProbePaths;
 
 impl Collector for ProbePaths {
     fn name(&self) -> &'static str {
         "paths"
     }
-    fn collect(&self, _root: &Root, _opts: &CollectOptions, _out: &mut Output) {}
+
+    fn collect(&self, root: &Root, opts: &CollectOptions, out: &mut Output) {
+        for path in &opts.probe_paths {
+            match root.symlink_metadata(path) {
+                Ok(m) => {
+                    let ft = m.file_type();
+                    let file_type = if ft.is_dir() {
+                        "dir"
+                    } else if ft.is_symlink() {
+                        "symlink"
+                    } else {
+                        "file"
+                    };
+                    out.inventory.files.push(FileEntry {
+                        path: path.clone(),
+                        file_type: file_type.into(),
+                        size: ft.is_file().then(|| m.len()),
+                    });
+                }
+                Err(e) => out.error_unless_missing(e),
+            }
+        }
+    }
 }

@@ -289,3 +289,31 @@ impl SourceError {
         }
     }
 }
+
+/// Facts about the scanned host or image.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Host {
+    /// Host name (`/etc/hostname`, or the kernel's on a live scan).
+    pub hostname: String,
+    /// OS family: `linux`, `windows`, `macos`.
+    pub os: String,
+    /// `ID` from os-release (`debian`, `rhel`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distro: Option<String>,
+    /// `VERSION_ID` from os-release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distro_version: Option<String>,
+    /// `PRETTY_NAME` from os-release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pretty_name: Option<String>,
+    /// Running kernel release (live scans only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
+    /// `/etc/machine-id`, which identifies the install across renames.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_id: Option<String>,
+    /// The scanned root directory as given.
+    pub root: String,
+    /// True when the running system was scanned.
+    pub live: bool,
+}

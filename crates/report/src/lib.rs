@@ -1,1 +1,145 @@
-//! TODO
+//! The scan report: one versioned JSON document, rendered four ways.
+//!
+//! `uproot.report/1` is a contract: other tools, the fleet server and the
+//! tests parse it. Fields may be *added* within version 1; renaming or
+//! removing one needs `uproot.report/2`. The table, CSV and SARIF renderers
+//! are views of the same [`Report`], so they can never disagree with the JSON.
+//!
+//! ```
+//! use uproot_report::{Report, CatalogInfo};
+//! let r = Report::new(Default::default(), CatalogInfo { version: "2026.11.28".into(), overlays: vec![] },
+//!                     Default::default(), vec![], vec![], "2026-11-28T00:00:00Z".into());
+//! assert_eq!(r.schema, "uproot.report/1");
+//! assert_eq!(r.exit_code(), 0);
+//! ```
+#![deny(missing_docs)]
+
+mod csv;
+mod sarif;
+mod table;
+mod time;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use uproot_inventory::{Host, Inventory, SourceError};
+use uproot_matcher::Finding;
+
+pub use time::rfc3339_now;
+
+/// The schema identifier written into every report.
+pub const SCHEMA: &str = "uproot.report/1";
+
+/// The catalog that produced a report.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct CatalogInfo {
+    /// Catalog version (`+local` when user rules were merged).
+    pub version: String,
+    /// User catalog files merged in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overlays: Vec<String>,
+}
+
+/// The tool that wrote the report.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Tool {
+    /// Always `uproot`.
+    pub name: String,
+    /// Tool version.
+    pub version: String,
+}
+
+/// Counts for a quick read.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Summary {
+    /// Number of findings.
+    pub findings: usize,
+    /// Findings that are only leftovers.
+    pub remnants: usize,
+    /// Findings per vendor id.
+    pub by_vendor: BTreeMap<String, usize>,
+    /// Findings per severity.
+    pub by_severity: BTreeMap<String, usize>,
+    /// Packages that are installed (dpkg `installed` state, or any package from formats without states).
+    pub packages_installed: usize,
+    /// Sources that could not be read.
+    pub errors: usize,
+}
+
+/// A complete scan report.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    /// Always [`SCHEMA`].
+    pub schema: String,
+    /// Writer.
+    pub tool: Tool,
+    /// When the scan finished (RFC 3339, UTC).
+    pub generated_at: String,
+    /// What was scanned.
+    pub host: Host,
+    /// Which catalog was used.
+    pub catalog: CatalogInfo,
+    /// Counts.
+    pub summary: Summary,
+    /// Everything collected.
+    pub inventory: Inventory,
+    /// Covered-vendor findings.
+    pub findings: Vec<Finding>,
+    /// Sources that could not be read.
+    pub errors: Vec<SourceError>,
+}
+
+impl Report {
+    /// Assembles a report and its summary.
+    pub fn new(host: Host, catalog: CatalogInfo, inventory: Inventory, findings: Vec<Finding>, errors: Vec<SourceError>, generated_at: String) -> Report {
+        let mut summary = Summary { findings: findings.len(), errors: errors.len(), ..Summary::default() };
+        for f in &findings {
+            *summary.by_vendor.entry(f.vendor.clone()).or_default() += 1;
+            *summary.by_severity.entry(f.severity.clone()).or_default() += 1;
+            summary.remnants += usize::from(f.remnant);
+        }
+        summary.packages_installed = inventory.packages.iter().filter(|p| p.state.as_deref().is_none_or(|s| s == "installed")).count();
+        Report {
+            schema: SCHEMA.into(),
+            tool: Tool { name: "uproot".into(), version: env!("CARGO_PKG_VERSION").into() },
+            generated_at,
+            host,
+            catalog,
+            summary,
+            inventory,
+            findings,
+            errors,
+        }
+    }
+
+    /// 1 when anything covered was found; else 2 when a source failed; else 0.
+    pub fn exit_code(&self) -> i32 {
+        if !self.findings.is_empty() {
+            1
+        } else if !self.errors.is_empty() {
+            2
+        } else {
+            0
+        }
+    }
+
+    /// Pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("report types always serialise") + "\n"
+    }
+
+    /// The human table, grouped by vendor.
+    pub fn to_table(&self, color: bool) -> String {
+        table::render(self, color)
+    }
+
+    /// One CSV row per finding.
+    pub fn to_csv(&self) -> String {
+        csv::render(self)
+    }
+
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    pub fn to_sarif(&self) -> String {
+        serde_json::to_string_pretty(&sarif::render(self)).expect("sarif always serialises") + "\n"
+    }
+}

@@ -1,0 +1,99 @@
+//! Command-line interface definitions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Find covered-vendor software (Kaspersky, Huawei, ZTE, Hytera, Hikvision,
+/// Dahua) on a host or a mounted image, and report it with the legal
+/// authority and the action each finding requires.
+///
+/// Exit codes: 0 clean, 1 covered software found, 2 error (or a source
+/// could not be read and nothing was found).
+#[derive(Debug, Parser)]
+#[command(name = "uproot", version, about, long_about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan a host (live) or a mounted disk image / unpacked container root.
+    ///
+    /// Reads package databases (dpkg, rpm in sqlite/BerkeleyDB/ndb, apk,
+    /// pacman, snap, flatpak), systemd units, kernel modules, CA stores, browser
+    /// extensions, install paths, processes (live only) and product settings.
+    /// Never executes anything it finds and never writes under the root.
+    Scan(ScanArgs),
+    /// Inspect the covered-vendor catalog: list, show one entry, or lint.
+    Catalog(CatalogArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    /// Human-readable, grouped by vendor.
+    Table,
+    /// The versioned `uproot.report/1` document.
+    Json,
+    /// SARIF 2.1.0 for code-scanning dashboards.
+    Sarif,
+    /// One row per finding.
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogOpt {
+    /// Extra catalog file (TOML); its rules add to or replace the built-in ones. Repeatable.
+    #[arg(long = "catalog", value_name = "FILE", global = true)]
+    pub catalog: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Root directory to scan: a mounted image or unpacked container. Default: this host, live.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Skip a collector (dpkg, rpm, apk, pacman, snap, flatpak, systemd, kmod, certs, browser, paths, procs, settings). Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub skip: Vec<String>,
+    /// Colour the table output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    #[command(flatten)]
+    pub catalog: CatalogOpt,
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    #[command(subcommand)]
+    pub action: CatalogAction,
+    #[command(flatten)]
+    pub catalog: CatalogOpt,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogAction {
+    /// List vendors, their authorities and indicator counts.
+    List,
+    /// Show one vendor, product (vendor/product), indicator or authority by id.
+    Show {
+        /// Vendor, `vendor/product`, indicator or authority id.
+        id: String,
+    },
+    /// Check every rule; fails (exit 1) on a rule without source or confidence, or a broken pattern.
+    Lint,
+}

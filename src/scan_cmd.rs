@@ -1,0 +1,82 @@
+//! `uproot scan`: collect → match → report.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use uproot_catalog::Catalog;
+use uproot_collect::{CollectOptions, Root};
+use uproot_report::{CatalogInfo, Report};
+
+use crate::cli::{CatalogOpt, Color, Format, ScanArgs};
+
+pub fn load_catalog(opt: &CatalogOpt) -> Result<Catalog> {
+    let mut catalog = Catalog::builtin().context("built-in catalog")?;
+    for f in &opt.catalog {
+        catalog.merge_file(f)?;
+    }
+    Ok(catalog)
+}
+
+pub fn run(args: &ScanArgs) -> Result<i32> {
+    let catalog = load_catalog(&args.catalog)?;
+    let compiled = catalog.compile()?;
+    let (root, shown) = match &args.root {
+        Some(dir) => {
+            let root = Root::new(dir, false).with_context(|| format!("cannot scan root {}", dir.display()))?;
+            // Scanning `/` by path is still the running system.
+            let live = root.base() == std::path::Path::new("/");
+            (Root::new(dir, live)?, dir.display().to_string())
+        }
+        None => (Root::new("/", true)?, "/".to_owned()),
+    };
+    let opts = CollectOptions { probe_paths: catalog.probe_paths(), setting_files: catalog.setting_files(), skip: args.skip.clone() };
+    let collectors = uproot_collect::linux_collectors();
+    let bar = progress(collectors.len() as u64);
+    let out = uproot_collect::collect_with(&root, &opts, &collectors, &|name| {
+        bar.set_message(name);
+        bar.inc(1);
+    });
+    bar.finish_and_clear();
+    let findings = uproot_matcher::match_inventory(&compiled, &out.inventory);
+    let host = uproot_collect::host::host_facts(&root, &shown);
+    let info = CatalogInfo { version: catalog.version(), overlays: catalog.overlays.clone() };
+    let report = Report::new(host, info, out.inventory, findings, out.errors, uproot_report::rfc3339_now());
+    write_report(args, &report)?;
+    Ok(report.exit_code())
+}
+
+/// A bar on stderr; indicatif hides it when stderr is not a terminal.
+fn progress(len: u64) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(ProgressStyle::with_template("{spinner} collecting {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar.enable_steady_tick(Duration::from_millis(100));
+    bar
+}
+
+fn write_report(args: &ScanArgs, report: &Report) -> Result<()> {
+    let to_tty = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => to_tty && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let text = match args.format {
+        Format::Table => report.to_table(color),
+        Format::Json => report.to_json(),
+        Format::Sarif => report.to_sarif(),
+        Format::Csv => report.to_csv(),
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display())),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout.write_all(text.as_bytes()) {
+                // `uproot scan | head` closing the pipe is not an error.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                r => r.context("cannot write to standard output"),
+            }
+        }
+    }
+}

@@ -18,10 +18,20 @@ pub fn run(args: &CatalogArgs) -> Result<i32> {
 
 fn list(c: &Catalog) {
     println!("catalog {}", c.version());
-    println!("{:<14} {:<48} {:>8} {:>10}  authorities", "vendor", "name", "products", "indicators");
+    println!(
+        "{:<14} {:<48} {:>8} {:>10}  authorities",
+        "vendor", "name", "products", "indicators"
+    );
     for v in &c.vendors {
         let auth: Vec<&str> = v.authorities.iter().map(|a| a.id.as_str()).collect();
-        println!("{:<14} {:<48} {:>8} {:>10}  {}", v.id, v.name, v.products.len(), v.indicators.len(), auth.join(", "));
+        println!(
+            "{:<14} {:<48} {:>8} {:>10}  {}",
+            v.id,
+            v.name,
+            v.products.len(),
+            v.indicators.len(),
+            auth.join(", ")
+        );
     }
     println!("\nauthorities:");
     for a in &c.authorities {
@@ -33,19 +43,30 @@ fn show(c: &Catalog, id: &str) -> Result<()> {
     if let Some(v) = c.vendor(id) {
         println!("{}", toml_of(v)?);
     } else if let Some((v, i)) = c.indicator(id) {
-        println!("# vendor {} ({}), loaded from {}", v.id, v.name, c.origin(id));
+        println!(
+            "# vendor {} ({}), loaded from {}",
+            v.id,
+            v.name,
+            c.origin(id)
+        );
         println!("{}", toml_of(i)?);
     } else if let Some(a) = c.authority(id) {
         println!("{}", toml_of(a)?);
     } else if let Some((vid, pid)) = id.split_once('/') {
-        let Some(v) = c.vendor(vid) else { bail!("no vendor `{vid}`") };
-        let Some(p) = v.products.iter().find(|p| p.id == pid) else { bail!("vendor `{vid}` has no product `{pid}`") };
+        let Some(v) = c.vendor(vid) else {
+            bail!("no vendor `{vid}`")
+        };
+        let Some(p) = v.products.iter().find(|p| p.id == pid) else {
+            bail!("vendor `{vid}` has no product `{pid}`")
+        };
         println!("{}", toml_of(p)?);
         for i in v.indicators.iter().filter(|i| i.product == pid) {
             println!("# indicator {}\n{}", i.id, toml_of(i)?);
         }
     } else {
-        bail!("no vendor, product, indicator or authority with id `{id}` (try `uproot catalog list`)");
+        bail!(
+            "no vendor, product, indicator or authority with id `{id}` (try `uproot catalog list`)"
+        );
     }
     Ok(())
 }
@@ -61,6 +82,10 @@ fn lint(c: &Catalog) -> i32 {
     }
     let errors = diags.iter().filter(|d| d.level == Level::Error).count();
     let indicators: usize = c.vendors.iter().map(|v| v.indicators.len()).sum();
-    println!("{} vendors, {indicators} indicators: {errors} error(s), {} warning(s)", c.vendors.len(), diags.len() - errors);
+    println!(
+        "{} vendors, {indicators} indicators: {errors} error(s), {} warning(s)",
+        c.vendors.len(),
+        diags.len() - errors
+    );
     i32::from(errors > 0)
 }

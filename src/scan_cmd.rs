@@ -24,14 +24,19 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
     let compiled = catalog.compile()?;
     let (root, shown) = match &args.root {
         Some(dir) => {
-            let root = Root::new(dir, false).with_context(|| format!("cannot scan root {}", dir.display()))?;
+            let root = Root::new(dir, false)
+                .with_context(|| format!("cannot scan root {}", dir.display()))?;
             // Scanning `/` by path is still the running system.
             let live = root.base() == std::path::Path::new("/");
             (Root::new(dir, live)?, dir.display().to_string())
         }
         None => (Root::new("/", true)?, "/".to_owned()),
     };
-    let opts = CollectOptions { probe_paths: catalog.probe_paths(), setting_files: catalog.setting_files(), skip: args.skip.clone() };
+    let opts = CollectOptions {
+        probe_paths: catalog.probe_paths(),
+        setting_files: catalog.setting_files(),
+        skip: args.skip.clone(),
+    };
     let collectors = uproot_collect::linux_collectors();
     let bar = progress(collectors.len() as u64);
     let out = uproot_collect::collect_with(&root, &opts, &collectors, &|name| {
@@ -41,8 +46,18 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
     bar.finish_and_clear();
     let findings = uproot_matcher::match_inventory(&compiled, &out.inventory);
     let host = uproot_collect::host::host_facts(&root, &shown);
-    let info = CatalogInfo { version: catalog.version(), overlays: catalog.overlays.clone() };
-    let report = Report::new(host, info, out.inventory, findings, out.errors, uproot_report::rfc3339_now());
+    let info = CatalogInfo {
+        version: catalog.version(),
+        overlays: catalog.overlays.clone(),
+    };
+    let report = Report::new(
+        host,
+        info,
+        out.inventory,
+        findings,
+        out.errors,
+        uproot_report::rfc3339_now(),
+    );
     write_report(args, &report)?;
     Ok(report.exit_code())
 }
@@ -50,7 +65,10 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
 /// A bar on stderr; indicatif hides it when stderr is not a terminal.
 fn progress(len: u64) -> ProgressBar {
     let bar = ProgressBar::new(len);
-    bar.set_style(ProgressStyle::with_template("{spinner} collecting {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} collecting {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
     bar.enable_steady_tick(Duration::from_millis(100));
     bar
 }
@@ -69,7 +87,9 @@ fn write_report(args: &ScanArgs, report: &Report) -> Result<()> {
         Format::Csv => report.to_csv(),
     };
     match &args.output {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display())),
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+        }
         None => {
             let mut stdout = std::io::stdout().lock();
             match stdout.write_all(text.as_bytes()) {

@@ -77,7 +77,9 @@ impl CompiledRule {
             true
         } else {
             f.name.is_some_and(|n| {
-                self.names.as_ref().is_some_and(|set| set.contains(&norm(n)))
+                self.names
+                    .as_ref()
+                    .is_some_and(|set| set.contains(&norm(n)))
                     || self.name_patterns.iter().any(|re| re.is_match(n))
             })
         };
@@ -85,7 +87,9 @@ impl CompiledRule {
             true
         } else {
             f.path.is_some_and(|p| {
-                self.paths.as_ref().is_some_and(|set| set.contains(&norm(p)))
+                self.paths
+                    .as_ref()
+                    .is_some_and(|set| set.contains(&norm(p)))
                     || self.path_patterns.iter().any(|re| re.is_match(p))
             })
         };
@@ -153,7 +157,11 @@ impl CompiledCatalog {
     }
 
     /// Rules of one kind that match `fields`.
-    pub fn matching<'s>(&'s self, kind: Kind, fields: &'s Fields<'s>) -> impl Iterator<Item = &'s CompiledRule> + 's {
+    pub fn matching<'s>(
+        &'s self,
+        kind: Kind,
+        fields: &'s Fields<'s>,
+    ) -> impl Iterator<Item = &'s CompiledRule> + 's {
         self.by_kind
             .get(&kind)
             .into_iter()
@@ -170,7 +178,13 @@ pub(crate) fn compile(catalog: &Catalog) -> Result<CompiledCatalog, CatalogError
         for ind in &vendor.indicators {
             match compile_rule(vi, ind) {
                 Ok(r) => rules.push(r),
-                Err(msg) => diags.push(Diagnostic::new(Level::Error, "bad-pattern", catalog.origin(&ind.id), &ind.id, msg)),
+                Err(msg) => diags.push(Diagnostic::new(
+                    Level::Error,
+                    "bad-pattern",
+                    catalog.origin(&ind.id),
+                    &ind.id,
+                    msg,
+                )),
             }
             if !vendor.products.iter().any(|p| p.id == ind.product) {
                 diags.push(Diagnostic::new(
@@ -178,7 +192,10 @@ pub(crate) fn compile(catalog: &Catalog) -> Result<CompiledCatalog, CatalogError
                     "unknown-product",
                     catalog.origin(&ind.id),
                     &ind.id,
-                    format!("product `{}` is not defined for vendor `{}`", ind.product, vendor.id),
+                    format!(
+                        "product `{}` is not defined for vendor `{}`",
+                        ind.product, vendor.id
+                    ),
                 ));
             }
         }
@@ -190,14 +207,22 @@ pub(crate) fn compile(catalog: &Catalog) -> Result<CompiledCatalog, CatalogError
     for (i, r) in rules.iter().enumerate() {
         by_kind.entry(r.indicator.kind).or_default().push(i);
     }
-    Ok(CompiledCatalog { catalog: catalog.clone(), rules, by_kind })
+    Ok(CompiledCatalog {
+        catalog: catalog.clone(),
+        rules,
+        by_kind,
+    })
 }
 
 fn compile_rule(vendor: usize, ind: &Indicator) -> Result<CompiledRule, String> {
     let m = &ind.matcher;
     let cs = ind.kind.case_sensitive();
     let norm_set = |v: &[String], cs: bool| -> Option<HashSet<String>> {
-        (!v.is_empty()).then(|| v.iter().map(|s| if cs { s.clone() } else { s.to_lowercase() }).collect())
+        (!v.is_empty()).then(|| {
+            v.iter()
+                .map(|s| if cs { s.clone() } else { s.to_lowercase() })
+                .collect()
+        })
     };
     let mut name_patterns = Vec::new();
     for g in &m.name_glob {

@@ -26,9 +26,14 @@ pub fn to_regex(glob: &str, case_sensitive: bool) -> Result<String, String> {
                     class.push(d);
                 }
                 if !closed || class.is_empty() {
-                    return Err(format!("unclosed or empty character class in glob `{glob}`"));
+                    return Err(format!(
+                        "unclosed or empty character class in glob `{glob}`"
+                    ));
                 }
-                let class = class.strip_prefix('!').map(|c| format!("^{c}")).unwrap_or(class);
+                let class = class
+                    .strip_prefix('!')
+                    .map(|c| format!("^{c}"))
+                    .unwrap_or(class);
                 out.push('[');
                 out.push_str(&class.replace('\\', "\\\\"));
                 out.push(']');
@@ -54,7 +59,9 @@ mod tests {
     use regex::Regex;
 
     fn m(glob: &str, s: &str) -> bool {
-        Regex::new(&to_regex(glob, false).unwrap()).unwrap().is_match(s)
+        Regex::new(&to_regex(glob, false).unwrap())
+            .unwrap()
+            .is_match(s)
     }
 
     #[test]

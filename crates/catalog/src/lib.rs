@@ -32,15 +32,42 @@ use std::path::Path;
 
 /// The built-in catalog files, in load order.
 const BUILTIN: &[(&str, &str)] = &[
-    ("catalog/catalog.toml", include_str!("../../../catalog/catalog.toml")),
-    ("catalog/authorities.toml", include_str!("../../../catalog/authorities.toml")),
-    ("catalog/vendors/kaspersky.toml", include_str!("../../../catalog/vendors/kaspersky.toml")),
-    ("catalog/vendors/huawei.toml", include_str!("../../../catalog/vendors/huawei.toml")),
-    ("catalog/vendors/zte.toml", include_str!("../../../catalog/vendors/zte.toml")),
-    ("catalog/vendors/hytera.toml", include_str!("../../../catalog/vendors/hytera.toml")),
-    ("catalog/vendors/hikvision.toml", include_str!("../../../catalog/vendors/hikvision.toml")),
-    ("catalog/vendors/dahua.toml", include_str!("../../../catalog/vendors/dahua.toml")),
-    ("catalog/vendors/carriers.toml", include_str!("../../../catalog/vendors/carriers.toml")),
+    (
+        "catalog/catalog.toml",
+        include_str!("../../../catalog/catalog.toml"),
+    ),
+    (
+        "catalog/authorities.toml",
+        include_str!("../../../catalog/authorities.toml"),
+    ),
+    (
+        "catalog/vendors/kaspersky.toml",
+        include_str!("../../../catalog/vendors/kaspersky.toml"),
+    ),
+    (
+        "catalog/vendors/huawei.toml",
+        include_str!("../../../catalog/vendors/huawei.toml"),
+    ),
+    (
+        "catalog/vendors/zte.toml",
+        include_str!("../../../catalog/vendors/zte.toml"),
+    ),
+    (
+        "catalog/vendors/hytera.toml",
+        include_str!("../../../catalog/vendors/hytera.toml"),
+    ),
+    (
+        "catalog/vendors/hikvision.toml",
+        include_str!("../../../catalog/vendors/hikvision.toml"),
+    ),
+    (
+        "catalog/vendors/dahua.toml",
+        include_str!("../../../catalog/vendors/dahua.toml"),
+    ),
+    (
+        "catalog/vendors/carriers.toml",
+        include_str!("../../../catalog/vendors/carriers.toml"),
+    ),
 ];
 
 /// A catalog file that could not be loaded.
@@ -96,7 +123,10 @@ impl Catalog {
     /// indicator or product with an existing id replaces it.
     pub fn merge_file(&mut self, path: &Path) -> Result<(), CatalogError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read { file: file.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
+            file: file.clone(),
+            source,
+        })?;
         self.merge_str(&file, &text)?;
         self.overlays.push(file);
         Ok(())
@@ -158,7 +188,11 @@ impl Catalog {
     /// The catalog version recorded in reports, with a `+local` suffix when
     /// user files were merged in (so a report says it was not the stock catalog).
     pub fn version(&self) -> String {
-        let base = self.meta.as_ref().map(|m| m.version.clone()).unwrap_or_else(|| "unversioned".into());
+        let base = self
+            .meta
+            .as_ref()
+            .map(|m| m.version.clone())
+            .unwrap_or_else(|| "unversioned".into());
         if self.overlays.is_empty() {
             base
         } else {
@@ -185,7 +219,10 @@ impl Catalog {
 
     /// The file an indicator was loaded from.
     pub fn origin(&self, indicator_id: &str) -> &str {
-        self.origins.get(indicator_id).map(String::as_str).unwrap_or("<unknown>")
+        self.origins
+            .get(indicator_id)
+            .map(String::as_str)
+            .unwrap_or("<unknown>")
     }
 
     /// Checks every rule; returns all diagnostics (errors and warnings).
@@ -211,7 +248,13 @@ impl Catalog {
     }
 
     fn collect_field(&self, f: impl Fn(&Indicator) -> Option<Vec<String>>) -> Vec<String> {
-        let mut out: Vec<String> = self.vendors.iter().flat_map(|v| v.indicators.iter()).filter_map(&f).flatten().collect();
+        let mut out: Vec<String> = self
+            .vendors
+            .iter()
+            .flat_map(|v| v.indicators.iter())
+            .filter_map(&f)
+            .flatten()
+            .collect();
         out.sort();
         out.dedup();
         out

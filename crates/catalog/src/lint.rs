@@ -35,8 +35,20 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub(crate) fn new(level: Level, code: &'static str, file: &str, item: &str, message: impl Into<String>) -> Self {
-        Diagnostic { level, code, file: file.to_owned(), item: item.to_owned(), message: message.into() }
+    pub(crate) fn new(
+        level: Level,
+        code: &'static str,
+        file: &str,
+        item: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            level,
+            code,
+            file: file.to_owned(),
+            item: item.to_owned(),
+            message: message.into(),
+        }
     }
 }
 
@@ -46,22 +58,47 @@ impl fmt::Display for Diagnostic {
             Level::Error => "error",
             Level::Warning => "warning",
         };
-        write!(f, "{level}[{}]: {}: {}: {}", self.code, self.file, self.item, self.message)
+        write!(
+            f,
+            "{level}[{}]: {}: {}: {}",
+            self.code, self.file, self.item, self.message
+        )
     }
 }
 
 /// Every code lint can emit, with what it means.
 pub const CODES: &[(&str, &str)] = &[
-    ("missing-source", "an indicator does not say where its value was seen"),
+    (
+        "missing-source",
+        "an indicator does not say where its value was seen",
+    ),
     ("missing-confidence", "an indicator has no confidence label"),
-    ("field-not-allowed", "a match field does not apply to the indicator's kind"),
-    ("bad-pattern", "a regex or glob does not compile, or the match table is empty"),
-    ("unknown-product", "an indicator names a product its vendor does not define"),
-    ("unknown-authority", "a vendor cites an authority that is not defined"),
+    (
+        "field-not-allowed",
+        "a match field does not apply to the indicator's kind",
+    ),
+    (
+        "bad-pattern",
+        "a regex or glob does not compile, or the match table is empty",
+    ),
+    (
+        "unknown-product",
+        "an indicator names a product its vendor does not define",
+    ),
+    (
+        "unknown-authority",
+        "a vendor cites an authority that is not defined",
+    ),
     ("bad-date", "a date is not YYYY-MM-DD"),
-    ("duplicate-id", "two indicators, products or vendors share an id"),
+    (
+        "duplicate-id",
+        "two indicators, products or vendors share an id",
+    ),
     ("no-authority", "a vendor cites no legal authority"),
-    ("no-indicators", "a vendor has no indicators (allowed, but worth knowing)"),
+    (
+        "no-indicators",
+        "a vendor has no indicators (allowed, but worth knowing)",
+    ),
 ];
 
 pub(crate) fn lint(c: &Catalog) -> Vec<Diagnostic> {
@@ -76,29 +113,65 @@ pub(crate) fn lint(c: &Catalog) -> Vec<Diagnostic> {
     let mut indicator_ids = HashSet::new();
     for v in &c.vendors {
         if !vendor_ids.insert(&v.id) {
-            d.push(Diagnostic::new(Level::Error, "duplicate-id", "", &v.id, "vendor id defined twice"));
+            d.push(Diagnostic::new(
+                Level::Error,
+                "duplicate-id",
+                "",
+                &v.id,
+                "vendor id defined twice",
+            ));
         }
         lint_vendor_authorities(c, v, &mut d);
         let mut product_ids = HashSet::new();
         for p in &v.products {
             if !product_ids.insert(&p.id) {
-                d.push(Diagnostic::new(Level::Error, "duplicate-id", "", &format!("{}/{}", v.id, p.id), "product id defined twice"));
+                d.push(Diagnostic::new(
+                    Level::Error,
+                    "duplicate-id",
+                    "",
+                    &format!("{}/{}", v.id, p.id),
+                    "product id defined twice",
+                ));
             }
         }
         if v.indicators.is_empty() {
             let why = v.note.as_deref().unwrap_or("no note given");
-            d.push(Diagnostic::new(Level::Warning, "no-indicators", "", &v.id, format!("vendor has no indicators ({why})")));
+            d.push(Diagnostic::new(
+                Level::Warning,
+                "no-indicators",
+                "",
+                &v.id,
+                format!("vendor has no indicators ({why})"),
+            ));
         }
         for ind in &v.indicators {
             let file = c.origin(&ind.id);
             if !indicator_ids.insert(&ind.id) {
-                d.push(Diagnostic::new(Level::Error, "duplicate-id", file, &ind.id, "indicator id used twice"));
+                d.push(Diagnostic::new(
+                    Level::Error,
+                    "duplicate-id",
+                    file,
+                    &ind.id,
+                    "indicator id used twice",
+                ));
             }
             if ind.source.as_deref().is_none_or(|s| s.trim().is_empty()) {
-                d.push(Diagnostic::new(Level::Error, "missing-source", file, &ind.id, "no `source`: say where this value was seen"));
+                d.push(Diagnostic::new(
+                    Level::Error,
+                    "missing-source",
+                    file,
+                    &ind.id,
+                    "no `source`: say where this value was seen",
+                ));
             }
             if ind.confidence.is_none() {
-                d.push(Diagnostic::new(Level::Error, "missing-confidence", file, &ind.id, "no `confidence` (official, third-party or corroborated)"));
+                d.push(Diagnostic::new(
+                    Level::Error,
+                    "missing-confidence",
+                    file,
+                    &ind.id,
+                    "no `confidence` (official, third-party or corroborated)",
+                ));
             }
             lint_fields(ind.kind, ind, file, &mut d);
         }
@@ -106,18 +179,35 @@ pub(crate) fn lint(c: &Catalog) -> Vec<Diagnostic> {
     if let Err(crate::CatalogError::Invalid(more)) = c.compile() {
         d.extend(more);
     }
-    d.sort_by(|a, b| b.level.cmp(&a.level).then(a.file.cmp(&b.file)).then(a.item.cmp(&b.item)));
+    d.sort_by(|a, b| {
+        b.level
+            .cmp(&a.level)
+            .then(a.file.cmp(&b.file))
+            .then(a.item.cmp(&b.item))
+    });
     d.dedup();
     d
 }
 
 fn lint_vendor_authorities(c: &Catalog, v: &crate::Vendor, d: &mut Vec<Diagnostic>) {
     if v.authorities.is_empty() {
-        d.push(Diagnostic::new(Level::Error, "no-authority", "", &v.id, "vendor cites no legal authority"));
+        d.push(Diagnostic::new(
+            Level::Error,
+            "no-authority",
+            "",
+            &v.id,
+            "vendor cites no legal authority",
+        ));
     }
     for a in &v.authorities {
         if c.authority(&a.id).is_none() {
-            d.push(Diagnostic::new(Level::Error, "unknown-authority", "", &v.id, format!("authority `{}` is not defined", a.id)));
+            d.push(Diagnostic::new(
+                Level::Error,
+                "unknown-authority",
+                "",
+                &v.id,
+                format!("authority `{}` is not defined", a.id),
+            ));
         }
         check_date(d, "", &v.id, &a.since);
     }
@@ -132,7 +222,11 @@ fn lint_fields(kind: Kind, ind: &crate::Indicator, file: &str, d: &mut Vec<Diagn
                 "field-not-allowed",
                 file,
                 &ind.id,
-                format!("`{f}` does not apply to kind `{}` (allowed: {})", kind.as_str(), allowed.join(", ")),
+                format!(
+                    "`{f}` does not apply to kind `{}` (allowed: {})",
+                    kind.as_str(),
+                    allowed.join(", ")
+                ),
             ));
         }
     }
@@ -140,7 +234,13 @@ fn lint_fields(kind: Kind, ind: &crate::Indicator, file: &str, d: &mut Vec<Diagn
 
 fn check_date(d: &mut Vec<Diagnostic>, file: &str, item: &str, date: &str) {
     if !is_date(date) {
-        d.push(Diagnostic::new(Level::Error, "bad-date", file, item, format!("`{date}` is not a YYYY-MM-DD date")));
+        d.push(Diagnostic::new(
+            Level::Error,
+            "bad-date",
+            file,
+            item,
+            format!("`{date}` is not a YYYY-MM-DD date"),
+        ));
     }
 }
 

@@ -206,7 +206,13 @@ impl Kind {
     /// Which match fields make sense for this kind; lint rejects the rest.
     pub fn allowed_fields(self) -> &'static [&'static str] {
         match self {
-            Kind::Package | Kind::SbomComponent => &["name", "name_glob", "name_regex", "publisher_regex", "package_source"],
+            Kind::Package | Kind::SbomComponent => &[
+                "name",
+                "name_glob",
+                "name_regex",
+                "publisher_regex",
+                "package_source",
+            ],
             Kind::Service => &["name", "name_glob", "name_regex", "exec_regex"],
             Kind::KernelModule | Kind::Driver => &["name", "name_glob", "name_regex", "altitude"],
             Kind::Certificate => &["subject_regex", "issuer_regex", "sha1"],

@@ -59,7 +59,8 @@ pub fn parse_installed(text: &str, location: &str) -> (Vec<Package>, Vec<String>
             (n, _) => errors.push(format!(
                 "line {}: record {} has no version (V:)",
                 r.line,
-                n.map(|n| format!("`{n}`")).unwrap_or_else(|| "without a name (P:)".into())
+                n.map(|n| format!("`{n}`"))
+                    .unwrap_or_else(|| "without a name (P:)".into())
             )),
         }
     };
@@ -68,8 +69,13 @@ pub fn parse_installed(text: &str, location: &str) -> (Vec<Package>, Vec<String>
             finish(cur.take(), &mut pkgs, &mut errors);
             continue;
         }
-        let rec = cur.get_or_insert_with(|| Rec { line: i + 1, ..Rec::default() });
-        let Some((k, v)) = line.split_once(':') else { continue };
+        let rec = cur.get_or_insert_with(|| Rec {
+            line: i + 1,
+            ..Rec::default()
+        });
+        let Some((k, v)) = line.split_once(':') else {
+            continue;
+        };
         let v = Some(v.to_owned());
         match k {
             "P" => rec.name = v,

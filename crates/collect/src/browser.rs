@@ -30,11 +30,17 @@ const CHROMIUM_DIRS: &[(&str, &str)] = &[
     ("chrome", "Library/Application Support/Google/Chrome"),
     ("chromium", "Library/Application Support/Chromium"),
     ("edge", "Library/Application Support/Microsoft Edge"),
-    ("brave", "Library/Application Support/BraveSoftware/Brave-Browser"),
+    (
+        "brave",
+        "Library/Application Support/BraveSoftware/Brave-Browser",
+    ),
     ("chrome", "AppData/Local/Google/Chrome/User Data"),
     ("chromium", "AppData/Local/Chromium/User Data"),
     ("edge", "AppData/Local/Microsoft/Edge/User Data"),
-    ("brave", "AppData/Local/BraveSoftware/Brave-Browser/User Data"),
+    (
+        "brave",
+        "AppData/Local/BraveSoftware/Brave-Browser/User Data",
+    ),
 ];
 
 const FIREFOX_DIRS: &[&str] = &[
@@ -75,7 +81,12 @@ impl Collector for BrowserExtensions {
 
 fn subdirs(root: &Root, dir: &str) -> Vec<String> {
     root.read_dir(dir)
-        .map(|es| es.into_iter().filter(|e| e.file_type == EntryType::Dir).map(|e| join(dir, &e.name)).collect())
+        .map(|es| {
+            es.into_iter()
+                .filter(|e| e.file_type == EntryType::Dir)
+                .map(|e| join(dir, &e.name))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -95,12 +106,18 @@ fn chromium_profile(root: &Root, browser: &str, profile: &str, ext_dir: &str, ou
                     continue;
                 }
             };
-            let name = json.get("name").and_then(Value::as_str).map(|n| localise(root, &version_dir, &json, n));
+            let name = json
+                .get("name")
+                .and_then(Value::as_str)
+                .map(|n| localise(root, &version_dir, &json, n));
             out.inventory.browser_extensions.push(BrowserExtension {
                 browser: browser.to_owned(),
                 id: id.clone(),
                 name,
-                version: json.get("version").and_then(Value::as_str).map(str::to_owned),
+                version: json
+                    .get("version")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
                 profile: profile.to_owned(),
                 location: manifest,
             });
@@ -112,7 +129,9 @@ fn read_json(root: &Root, path: &str) -> Result<Option<Value>, String> {
     match root.read_limited(path, 8 << 20) {
         Ok(bytes) => {
             let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
-            serde_json::from_slice(bytes).map(Some).map_err(|e| format!("invalid JSON: {e}"))
+            serde_json::from_slice(bytes)
+                .map(Some)
+                .map_err(|e| format!("invalid JSON: {e}"))
         }
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(crate::root_message(&e)),
@@ -122,15 +141,26 @@ fn read_json(root: &Root, path: &str) -> Result<Option<Value>, String> {
 /// Resolves `__MSG_key__` through `_locales/<default_locale>/messages.json`
 /// (or `message.json`, which some real extensions ship).
 fn localise(root: &Root, dir: &str, manifest: &Value, name: &str) -> String {
-    let Some(key) = name.strip_prefix("__MSG_").and_then(|n| n.strip_suffix("__")) else {
+    let Some(key) = name
+        .strip_prefix("__MSG_")
+        .and_then(|n| n.strip_suffix("__"))
+    else {
         return name.to_owned();
     };
-    let locale = manifest.get("default_locale").and_then(Value::as_str).unwrap_or("en");
+    let locale = manifest
+        .get("default_locale")
+        .and_then(Value::as_str)
+        .unwrap_or("en");
     for file in ["messages.json", "message.json"] {
         let path = join(dir, &format!("_locales/{locale}/{file}"));
         if let Ok(Some(msgs)) = read_json(root, &path) {
-            let found = msgs.as_object().and_then(|m| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)));
-            if let Some(msg) = found.and_then(|(_, v)| v.get("message")).and_then(Value::as_str) {
+            let found = msgs
+                .as_object()
+                .and_then(|m| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)));
+            if let Some(msg) = found
+                .and_then(|(_, v)| v.get("message"))
+                .and_then(Value::as_str)
+            {
                 return msg.to_owned();
             }
         }
@@ -148,14 +178,22 @@ fn firefox_profile(root: &Root, profile: &str, db: &str, out: &mut Output) {
         return out.error(db, "no `addons` array");
     };
     for a in addons {
-        if a.get("type").and_then(Value::as_str).is_some_and(|t| t != "extension") {
+        if a.get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t != "extension")
+        {
             continue;
         }
-        let Some(id) = a.get("id").and_then(Value::as_str) else { continue };
+        let Some(id) = a.get("id").and_then(Value::as_str) else {
+            continue;
+        };
         out.inventory.browser_extensions.push(BrowserExtension {
             browser: "firefox".into(),
             id: id.to_owned(),
-            name: a.pointer("/defaultLocale/name").and_then(Value::as_str).map(str::to_owned),
+            name: a
+                .pointer("/defaultLocale/name")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             version: a.get("version").and_then(Value::as_str).map(str::to_owned),
             profile: profile.to_owned(),
             location: db.to_owned(),

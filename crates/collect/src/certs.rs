@@ -56,11 +56,14 @@ fn walk(root: &Root, dir: &str, depth: usize, seen: &mut HashSet<PathBuf>, out: 
     };
     for e in entries {
         let path = join(dir, &e.name);
-        let Ok(host) = root.resolve(&path) else { continue }; // dangling or escaping link: nothing to read
+        let Ok(host) = root.resolve(&path) else {
+            continue;
+        }; // dangling or escaping link: nothing to read
         if !seen.insert(host.clone()) {
             continue;
         }
-        let is_dir = e.file_type == EntryType::Dir || (e.file_type == EntryType::Symlink && root.is_dir(&path));
+        let is_dir = e.file_type == EntryType::Dir
+            || (e.file_type == EntryType::Symlink && root.is_dir(&path));
         if is_dir {
             if depth < MAX_DEPTH {
                 walk(root, &path, depth + 1, seen, out);
@@ -68,7 +71,10 @@ fn walk(root: &Root, dir: &str, depth: usize, seen: &mut HashSet<PathBuf>, out: 
         } else if looks_like_cert_file(&e.name) {
             // Report where the certificate really lives, not the hash link that led to it,
             // because that file is what removal must delete.
-            let real = host.strip_prefix(root.base()).map(|p| format!("/{}", p.display())).unwrap_or(path);
+            let real = host
+                .strip_prefix(root.base())
+                .map(|p| format!("/{}", p.display()))
+                .unwrap_or(path);
             read_cert_file(root, &real, out);
         }
     }
@@ -76,8 +82,12 @@ fn walk(root: &Root, dir: &str, depth: usize, seen: &mut HashSet<PathBuf>, out: 
 
 fn looks_like_cert_file(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    [".pem", ".crt", ".cer", ".der"].iter().any(|s| lower.ends_with(s))
-        || lower.rsplit_once('.').is_some_and(|(_, ext)| ext.len() == 1 && ext.chars().all(|c| c.is_ascii_digit()))
+    [".pem", ".crt", ".cer", ".der"]
+        .iter()
+        .any(|s| lower.ends_with(s))
+        || lower
+            .rsplit_once('.')
+            .is_some_and(|(_, ext)| ext.len() == 1 && ext.chars().all(|c| c.is_ascii_digit()))
 }
 
 fn read_cert_file(root: &Root, path: &str, out: &mut Output) {
@@ -103,10 +113,12 @@ pub fn parse_store_bytes(bytes: &[u8], location: &str) -> (Vec<Certificate>, Vec
     if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
         for (i, pem) in x509_parser::pem::Pem::iter_from_buffer(bytes).enumerate() {
             match pem {
-                Ok(p) if p.label == "CERTIFICATE" || p.label == "TRUSTED CERTIFICATE" => match certificate(&p.contents, location) {
-                    Ok(c) => certs.push(c),
-                    Err(e) => errors.push(format!("PEM block {}: {e}", i + 1)),
-                },
+                Ok(p) if p.label == "CERTIFICATE" || p.label == "TRUSTED CERTIFICATE" => {
+                    match certificate(&p.contents, location) {
+                        Ok(c) => certs.push(c),
+                        Err(e) => errors.push(format!("PEM block {}: {e}", i + 1)),
+                    }
+                }
                 Ok(_) => {}
                 Err(e) => {
                     errors.push(format!("PEM block {}: {e}", i + 1));
@@ -125,8 +137,14 @@ pub fn parse_store_bytes(bytes: &[u8], location: &str) -> (Vec<Certificate>, Vec
 
 /// Parses one DER certificate into the inventory record.
 pub fn certificate(der: &[u8], location: &str) -> Result<Certificate, String> {
-    let (_, x) = X509Certificate::from_der(der).map_err(|e| format!("not a valid X.509 certificate: {e}"))?;
-    let is_ca = x.basic_constraints().ok().flatten().map(|bc| bc.value.ca).unwrap_or(false);
+    let (_, x) = X509Certificate::from_der(der)
+        .map_err(|e| format!("not a valid X.509 certificate: {e}"))?;
+    let is_ca = x
+        .basic_constraints()
+        .ok()
+        .flatten()
+        .map(|bc| bc.value.ca)
+        .unwrap_or(false);
     Ok(Certificate {
         subject: x.subject().to_string(),
         issuer: x.issuer().to_string(),
@@ -151,7 +169,11 @@ fn nss_databases(root: &Root) -> Vec<String> {
         for base in [".mozilla/firefox", "snap/firefox/common/.mozilla/firefox"] {
             let dir = join(&home, base);
             if let Ok(es) = root.read_dir(&dir) {
-                dbs.extend(es.into_iter().filter(|e| e.file_type == EntryType::Dir).map(|e| join(&join(&dir, &e.name), "cert9.db")));
+                dbs.extend(
+                    es.into_iter()
+                        .filter(|e| e.file_type == EntryType::Dir)
+                        .map(|e| join(&join(&dir, &e.name), "cert9.db")),
+                );
             }
         }
     }
@@ -186,20 +208,31 @@ mod tests {
     use super::*;
 
     fn corpus(p: &str) -> Vec<u8> {
-        let path = format!("{}/../../../shared/corpora/x509/{p}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e} (shared/corpora must be beside the repo)"))
+        let path = format!(
+            "{}/../../../shared/corpora/x509/{p}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{path}: {e} (shared/corpora must be beside the repo)"))
     }
 
     fn expected(p: &str) -> Vec<String> {
         let text = String::from_utf8(corpus(p)).unwrap();
-        let mut v: Vec<String> = text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).map(|l| l.split('|').next().unwrap().replace(':', "").to_lowercase()).collect();
+        let mut v: Vec<String> = text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .map(|l| l.split('|').next().unwrap().replace(':', "").to_lowercase())
+            .collect();
         v.sort();
         v
     }
 
     #[test]
     fn debian_bundle_matches_openssl_fingerprints() {
-        let (certs, errs) = parse_store_bytes(&corpus("debian-ca-certificates-20230311+deb12u1.crt"), "/bundle");
+        let (certs, errs) = parse_store_bytes(
+            &corpus("debian-ca-certificates-20230311+deb12u1.crt"),
+            "/bundle",
+        );
         assert!(errs.is_empty(), "{errs:?}");
         let mut got: Vec<String> = certs.iter().map(|c| c.sha256.clone()).collect();
         got.sort();
@@ -217,7 +250,10 @@ mod tests {
 
     #[test]
     fn garbage_pem_is_an_error_not_a_panic() {
-        let (certs, errs) = parse_store_bytes(b"-----BEGIN CERTIFICATE-----\nnot base64!!\n-----END CERTIFICATE-----\n", "/x");
+        let (certs, errs) = parse_store_bytes(
+            b"-----BEGIN CERTIFICATE-----\nnot base64!!\n-----END CERTIFICATE-----\n",
+            "/x",
+        );
         assert!(certs.is_empty());
         assert_eq!(errs.len(), 1, "{errs:?}");
     }

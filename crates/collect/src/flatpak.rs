@@ -19,7 +19,11 @@ impl Collector for Flatpak {
 
     fn collect(&self, root: &Root, _opts: &CollectOptions, out: &mut Output) {
         let mut bases = vec!["/var/lib/flatpak".to_owned()];
-        bases.extend(users::homes(root).into_iter().map(|h| join(&h, ".local/share/flatpak")));
+        bases.extend(
+            users::homes(root)
+                .into_iter()
+                .map(|h| join(&h, ".local/share/flatpak")),
+        );
         for base in bases {
             for kind in ["app", "runtime"] {
                 scan_kind(root, &join(&base, kind), out);
@@ -30,7 +34,11 @@ impl Collector for Flatpak {
 
 fn dirs(root: &Root, path: &str, out: &mut Output) -> Vec<String> {
     match root.read_dir(path) {
-        Ok(es) => es.into_iter().filter(|e| e.file_type == EntryType::Dir).map(|e| e.name).collect(),
+        Ok(es) => es
+            .into_iter()
+            .filter(|e| e.file_type == EntryType::Dir)
+            .map(|e| e.name)
+            .collect(),
         Err(e) => {
             out.error_unless_missing(e);
             Vec::new()

@@ -25,17 +25,23 @@ impl Collector for KernelModules {
     fn collect(&self, root: &Root, _opts: &CollectOptions, out: &mut Output) {
         if root.is_live() {
             match root.read_to_string("/proc/modules") {
-                Ok(text) => out.inventory.kernel_modules.extend(text.lines().filter_map(|l| l.split_whitespace().next()).map(|n| KernelModule {
-                    name: n.to_owned(),
-                    loaded: true,
-                    location: "/proc/modules".into(),
-                })),
+                Ok(text) => out.inventory.kernel_modules.extend(
+                    text.lines()
+                        .filter_map(|l| l.split_whitespace().next())
+                        .map(|n| KernelModule {
+                            name: n.to_owned(),
+                            loaded: true,
+                            location: "/proc/modules".into(),
+                        }),
+                ),
                 Err(e) => out.error_unless_missing(e),
             }
         }
         let mut seen = HashSet::new();
         for dir in MODULE_DIRS {
-            let Ok(host) = root.resolve(dir) else { continue };
+            let Ok(host) = root.resolve(dir) else {
+                continue;
+            };
             if seen.insert(host) {
                 walk(root, dir, 0, out);
             }
@@ -45,7 +51,10 @@ impl Collector for KernelModules {
 
 fn walk(root: &Root, dir: &str, depth: usize, out: &mut Output) {
     if depth > MAX_DEPTH {
-        return out.error(dir, format!("module tree deeper than {MAX_DEPTH} levels; not descended"));
+        return out.error(
+            dir,
+            format!("module tree deeper than {MAX_DEPTH} levels; not descended"),
+        );
     }
     let entries = match root.read_dir(dir) {
         Ok(e) => e,
@@ -57,7 +66,11 @@ fn walk(root: &Root, dir: &str, depth: usize, out: &mut Output) {
             EntryType::Dir => walk(root, &path, depth + 1, out),
             EntryType::File => {
                 if let Some(name) = module_name(&e.name) {
-                    out.inventory.kernel_modules.push(KernelModule { name, loaded: false, location: path });
+                    out.inventory.kernel_modules.push(KernelModule {
+                        name,
+                        loaded: false,
+                        location: path,
+                    });
                 }
             }
             _ => {}
@@ -68,6 +81,8 @@ fn walk(root: &Root, dir: &str, depth: usize, out: &mut Output) {
 /// `kav4fs_oas.ko.xz` → `kav4fs_oas`. The kernel treats `-` and `_` alike in
 /// module names and reports `_`, so we normalise to `_`.
 pub fn module_name(file: &str) -> Option<String> {
-    let stem = [".ko", ".ko.xz", ".ko.zst", ".ko.gz"].iter().find_map(|s| file.strip_suffix(s))?;
+    let stem = [".ko", ".ko.xz", ".ko.zst", ".ko.gz"]
+        .iter()
+        .find_map(|s| file.strip_suffix(s))?;
     Some(stem.replace('-', "_"))
 }

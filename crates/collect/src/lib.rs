@@ -27,12 +27,12 @@ pub mod pacman;
 pub mod paths;
 pub mod procs;
 pub mod rpm;
-mod stanza;
-pub mod sqlite;
-pub mod users;
 pub mod settings;
 pub mod snap;
+pub mod sqlite;
+mod stanza;
 pub mod systemd;
+pub mod users;
 
 pub use root::{Root, RootError};
 use uproot_inventory::{Inventory, SourceError};
@@ -61,7 +61,8 @@ impl Output {
     /// Records a root error unless it only says "not there".
     pub fn error_unless_missing(&mut self, err: RootError) {
         if !err.is_not_found() {
-            self.errors.push(SourceError::new(err.path(), root_message(&err)));
+            self.errors
+                .push(SourceError::new(err.path(), root_message(&err)));
         }
     }
 
@@ -80,7 +81,9 @@ impl Output {
 pub fn root_message(err: &RootError) -> String {
     let full = err.to_string();
     let prefix = format!("{}: ", err.path());
-    full.strip_prefix(&prefix).map(str::to_owned).unwrap_or(full)
+    full.strip_prefix(&prefix)
+        .map(str::to_owned)
+        .unwrap_or(full)
 }
 
 /// One evidence source.

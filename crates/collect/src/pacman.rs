@@ -27,7 +27,10 @@ impl Collector for Pacman {
         };
         for e in entries.iter().filter(|e| e.file_type == EntryType::Dir) {
             let Some((name, version)) = split_dir_name(&e.name) else {
-                out.error(join(LOCAL, &e.name), "directory name is not <name>-<version>-<release>");
+                out.error(
+                    join(LOCAL, &e.name),
+                    "directory name is not <name>-<version>-<release>",
+                );
                 continue;
             };
             let desc_path = join(&join(LOCAL, &e.name), "desc");
@@ -38,7 +41,9 @@ impl Collector for Pacman {
                     let desc = parse_desc(&text);
                     p.arch = desc.get("ARCH").cloned();
                     p.vendor = desc.get("PACKAGER").cloned();
-                    if desc.get("NAME").map(String::as_str) != Some(name) || desc.get("VERSION").map(String::as_str) != Some(version) {
+                    if desc.get("NAME").map(String::as_str) != Some(name)
+                        || desc.get("VERSION").map(String::as_str) != Some(version)
+                    {
                         out.error(&desc_path, format!("desc does not name {name} {version} as its directory does; listed as the directory says"));
                     }
                 }
@@ -74,8 +79,14 @@ pub fn parse_desc(text: &str) -> std::collections::HashMap<String, String> {
 mod tests {
     #[test]
     fn dir_names_split_like_pacman() {
-        assert_eq!(super::split_dir_name("tree-sitter-0.22.6-1"), Some(("tree-sitter", "0.22.6-1")));
-        assert_eq!(super::split_dir_name("gmp-1:6.2.1-2"), Some(("gmp", "1:6.2.1-2")));
+        assert_eq!(
+            super::split_dir_name("tree-sitter-0.22.6-1"),
+            Some(("tree-sitter", "0.22.6-1"))
+        );
+        assert_eq!(
+            super::split_dir_name("gmp-1:6.2.1-2"),
+            Some(("gmp", "1:6.2.1-2"))
+        );
         assert_eq!(super::split_dir_name("nodash"), None);
     }
 }

@@ -31,7 +31,7 @@ impl Collector for ProbePaths {
                     out.inventory.files.push(FileEntry {
                         path: path.clone(),
                         file_type: file_type.into(),
-                        size: ft.is_file().then(|| m.len()),
+                        size: ft.is_file().then_some(m.len()),
                     });
                 }
                 Err(e) => out.error_unless_missing(e),

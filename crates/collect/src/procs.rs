@@ -25,15 +25,28 @@ impl Collector for Processes {
             Err(e) => return out.error_unless_missing(e),
         };
         for e in entries {
-            let Ok(pid) = e.name.parse::<u32>() else { continue };
+            let Ok(pid) = e.name.parse::<u32>() else {
+                continue;
+            };
             let base = format!("/proc/{pid}");
-            let Ok(comm) = root.read_limited(&format!("{base}/comm"), 4096) else { continue };
-            let cmdline = root.read_limited(&format!("{base}/cmdline"), 64 << 10).ok().map(|b| {
-                let s: Vec<String> = b.split(|c| *c == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
-                s.join(" ")
-            });
+            let Ok(comm) = root.read_limited(&format!("{base}/comm"), 4096) else {
+                continue;
+            };
+            let cmdline = root
+                .read_limited(&format!("{base}/cmdline"), 64 << 10)
+                .ok()
+                .map(|b| {
+                    let s: Vec<String> = b
+                        .split(|c| *c == 0)
+                        .filter(|a| !a.is_empty())
+                        .map(|a| String::from_utf8_lossy(a).into_owned())
+                        .collect();
+                    s.join(" ")
+                });
             // /proc/PID/exe points at a host path by design; read the link text, never follow it.
-            let exe = std::fs::read_link(root.base().join(format!("proc/{pid}/exe"))).ok().map(|p| p.display().to_string());
+            let exe = std::fs::read_link(root.base().join(format!("proc/{pid}/exe")))
+                .ok()
+                .map(|p| p.display().to_string());
             out.inventory.processes.push(Process {
                 pid,
                 name: String::from_utf8_lossy(&comm).trim_end().to_owned(),

@@ -134,7 +134,10 @@ impl Root {
         if !base.is_dir() {
             return Err(io_err(
                 &shown,
-                std::io::Error::new(std::io::ErrorKind::NotADirectory, "scan root is not a directory"),
+                std::io::Error::new(
+                    std::io::ErrorKind::NotADirectory,
+                    "scan root is not a directory",
+                ),
             ));
         }
         Ok(Root {
@@ -192,7 +195,9 @@ impl Root {
             let meta = match std::fs::symlink_metadata(&candidate) {
                 Ok(m) => m,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(RootError::NotFound { path: path.to_owned() })
+                    return Err(RootError::NotFound {
+                        path: path.to_owned(),
+                    })
                 }
                 Err(e) => return Err(io_err(path, e)),
             };
@@ -200,7 +205,9 @@ impl Root {
             if meta.file_type().is_symlink() && (follow_last || !is_last) {
                 hops += 1;
                 if hops > self.limits.max_symlink_hops {
-                    return Err(RootError::SymlinkLoop { path: path.to_owned() });
+                    return Err(RootError::SymlinkLoop {
+                        path: path.to_owned(),
+                    });
                 }
                 let target = std::fs::read_link(&candidate).map_err(|e| io_err(path, e))?;
                 if target.is_absolute() {
@@ -232,10 +239,16 @@ impl Root {
                 if meta.is_file() || (self.live && host.starts_with("/proc")) {
                     Ok(f)
                 } else if meta.is_dir() {
-                    Err(io_err(path, std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory")))
+                    Err(io_err(
+                        path,
+                        std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
+                    ))
                 } else {
                     // Refuse fifos and devices: reading one can block forever.
-                    Err(io_err(path, std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file")))
+                    Err(io_err(
+                        path,
+                        std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
+                    ))
                 }
             })
     }
@@ -250,13 +263,23 @@ impl Root {
         let f = self.open(path)?;
         let meta_len = f.metadata().map(|m| m.len()).unwrap_or(0);
         if meta_len > limit {
-            return Err(RootError::TooLarge { path: path.to_owned(), size: meta_len, limit });
+            return Err(RootError::TooLarge {
+                path: path.to_owned(),
+                size: meta_len,
+                limit,
+            });
         }
         let mut buf = Vec::with_capacity(meta_len as usize);
         // procfs reports size 0, and a file may grow while we read: cap the read itself.
-        f.take(limit + 1).read_to_end(&mut buf).map_err(|e| io_err(path, e))?;
+        f.take(limit + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| io_err(path, e))?;
         if buf.len() as u64 > limit {
-            return Err(RootError::TooLarge { path: path.to_owned(), size: buf.len() as u64, limit });
+            return Err(RootError::TooLarge {
+                path: path.to_owned(),
+                size: buf.len() as u64,
+                limit,
+            });
         }
         Ok(buf)
     }
@@ -300,7 +323,10 @@ impl Root {
         for entry in rd {
             let entry = entry.map_err(|e| io_err(path, e))?;
             if out.len() >= self.limits.max_dir_entries {
-                return Err(RootError::TooManyEntries { path: path.to_owned(), limit: self.limits.max_dir_entries });
+                return Err(RootError::TooManyEntries {
+                    path: path.to_owned(),
+                    limit: self.limits.max_dir_entries,
+                });
             }
             let ft = entry.file_type().map_err(|e| io_err(path, e))?;
             let file_type = if ft.is_symlink() {
@@ -312,7 +338,10 @@ impl Root {
             } else {
                 EntryType::Other
             };
-            out.push(DirEntry { name: entry.file_name().to_string_lossy().into_owned(), file_type });
+            out.push(DirEntry {
+                name: entry.file_name().to_string_lossy().into_owned(),
+                file_type,
+            });
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
@@ -346,9 +375,14 @@ fn components(p: &Path) -> Vec<OsString> {
 
 fn io_err(path: &str, source: std::io::Error) -> RootError {
     if source.kind() == std::io::ErrorKind::NotFound {
-        RootError::NotFound { path: path.to_owned() }
+        RootError::NotFound {
+            path: path.to_owned(),
+        }
     } else {
-        RootError::Io { path: path.to_owned(), source }
+        RootError::Io {
+            path: path.to_owned(),
+            source,
+        }
     }
 }
 
@@ -379,7 +413,11 @@ mod tests {
     fn dotdot_symlink_stops_at_root() {
         let (root, outside) = tree();
         let depth = outside.path().components().count() + 5;
-        let target = format!("{}{}", "../".repeat(depth), outside.path().join("secret").display());
+        let target = format!(
+            "{}{}",
+            "../".repeat(depth),
+            outside.path().join("secret").display()
+        );
         symlink(&target, root.path().join("etc/rel")).unwrap();
         let r = Root::new(root.path(), false).unwrap();
         assert!(r.read("/etc/rel").unwrap_err().is_not_found());
@@ -400,23 +438,36 @@ mod tests {
         symlink("/etc/b", root.path().join("etc/a")).unwrap();
         symlink("/etc/a", root.path().join("etc/b")).unwrap();
         let r = Root::new(root.path(), false).unwrap();
-        assert!(matches!(r.read("/etc/a"), Err(RootError::SymlinkLoop { .. })));
+        assert!(matches!(
+            r.read("/etc/a"),
+            Err(RootError::SymlinkLoop { .. })
+        ));
     }
 
     #[test]
     fn oversized_file_is_refused_with_its_name() {
         let (root, _o) = tree();
         std::fs::write(root.path().join("etc/big"), vec![b'x'; 4096]).unwrap();
-        let r = Root::new(root.path(), false).unwrap().with_limits(Limits { max_file_bytes: 1024, ..Limits::default() });
+        let r = Root::new(root.path(), false).unwrap().with_limits(Limits {
+            max_file_bytes: 1024,
+            ..Limits::default()
+        });
         let err = r.read("/etc/big").unwrap_err();
-        assert!(err.to_string().starts_with("/etc/big: file is 4096 bytes"), "{err}");
+        assert!(
+            err.to_string().starts_with("/etc/big: file is 4096 bytes"),
+            "{err}"
+        );
     }
 
     #[test]
     fn fifo_is_refused_not_blocked_on() {
         let (root, _o) = tree();
         let p = root.path().join("etc/fifo");
-        assert!(std::process::Command::new("mkfifo").arg(&p).status().unwrap().success());
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&p)
+            .status()
+            .unwrap()
+            .success());
         let r = Root::new(root.path(), false).unwrap();
         assert!(r.read("/etc/fifo").is_err());
     }

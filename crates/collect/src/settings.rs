@@ -21,8 +21,18 @@ impl Collector for Settings {
             match root.read_limited(path, 4 << 20) {
                 Ok(bytes) => {
                     let text = String::from_utf8_lossy(&bytes);
-                    let pairs = if path.ends_with(".xml") { parse_xml_leaves(&text) } else { parse_ini(&text) };
-                    out.inventory.settings.extend(pairs.into_iter().map(|(key, value)| Setting { key, value, location: path.clone() }));
+                    let pairs = if path.ends_with(".xml") {
+                        parse_xml_leaves(&text)
+                    } else {
+                        parse_ini(&text)
+                    };
+                    out.inventory
+                        .settings
+                        .extend(pairs.into_iter().map(|(key, value)| Setting {
+                            key,
+                            value,
+                            location: path.clone(),
+                        }));
                 }
                 Err(e) => out.error_unless_missing(e),
             }
@@ -67,7 +77,10 @@ pub fn parse_xml_leaves(text: &str) -> Vec<(String, String)> {
 mod tests {
     #[test]
     fn ini_and_xml() {
-        assert_eq!(super::parse_ini("[x]\nUSE_KSN = yes\n# c\n"), [("USE_KSN".to_owned(), "yes".to_owned())]);
+        assert_eq!(
+            super::parse_ini("[x]\nUSE_KSN = yes\n# c\n"),
+            [("USE_KSN".to_owned(), "yes".to_owned())]
+        );
         assert_eq!(
             super::parse_xml_leaves("<KSNSettings><UseKSN>1</UseKSN></KSNSettings>"),
             [("UseKSN".to_owned(), "1".to_owned())]

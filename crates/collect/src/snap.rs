@@ -23,7 +23,10 @@ impl Collector for Snap {
             Ok(e) => e,
             Err(e) => return out.error_unless_missing(e),
         };
-        for e in entries.iter().filter(|e| e.file_type == EntryType::Dir && e.name != "bin") {
+        for e in entries
+            .iter()
+            .filter(|e| e.file_type == EntryType::Dir && e.name != "bin")
+        {
             let yaml = join(&join(SNAP_DIR, &e.name), "current/meta/snap.yaml");
             match root.read_limited(&yaml, 1 << 20) {
                 Ok(bytes) => match parse_snap_yaml(&String::from_utf8_lossy(&bytes)) {
@@ -45,7 +48,11 @@ pub fn parse_snap_yaml(text: &str) -> Result<(String, String), String> {
     let top = |key: &str| {
         text.lines()
             .filter(|l| !l.starts_with([' ', '\t', '#']))
-            .find_map(|l| l.strip_prefix(key)?.strip_prefix(':').map(|v| unquote(v.trim())))
+            .find_map(|l| {
+                l.strip_prefix(key)?
+                    .strip_prefix(':')
+                    .map(|v| unquote(v.trim()))
+            })
             .filter(|v| !v.is_empty())
     };
     match (top("name"), top("version")) {
@@ -64,8 +71,14 @@ fn unquote(v: &str) -> String {
 mod tests {
     #[test]
     fn reads_scalibr_fixtures() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora/osv-scalibr/extractor/filesystem/os/snap/testdata");
-        let read = |f: &str| std::fs::read_to_string(format!("{dir}/{f}")).expect("shared/corpora must be beside the repo");
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/corpora/osv-scalibr/extractor/filesystem/os/snap/testdata"
+        );
+        let read = |f: &str| {
+            std::fs::read_to_string(format!("{dir}/{f}"))
+                .expect("shared/corpora must be beside the repo")
+        };
         let (n, v) = super::parse_snap_yaml(&read("single-arch.yaml")).unwrap();
         assert!(!n.is_empty() && !v.is_empty());
         assert!(super::parse_snap_yaml(&read("missing-name.yaml")).is_err());

@@ -13,7 +13,10 @@ pub struct Stanza<'a> {
 impl Stanza<'_> {
     /// First value of `key` (case-insensitive, as dpkg treats field names).
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str())
+        self.fields
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
     }
 }
 

@@ -22,7 +22,11 @@ const SYSTEM_DIRS: &[&str] = &[
     "/usr/lib/systemd/system",
     "/lib/systemd/system",
 ];
-const USER_DIRS: &[&str] = &["/etc/systemd/user", "/usr/lib/systemd/user", "/lib/systemd/user"];
+const USER_DIRS: &[&str] = &[
+    "/etc/systemd/user",
+    "/usr/lib/systemd/user",
+    "/lib/systemd/user",
+];
 const UNIT_SUFFIXES: &[&str] = &[".service", ".socket", ".timer", ".path", ".mount"];
 
 impl Collector for Systemd {
@@ -34,7 +38,11 @@ impl Collector for Systemd {
         let system: Vec<String> = SYSTEM_DIRS.iter().map(|s| s.to_string()).collect();
         scan_scope(root, &system, "system", out);
         let mut user: Vec<String> = USER_DIRS.iter().map(|s| s.to_string()).collect();
-        user.extend(users::homes(root).into_iter().map(|h| join(&h, ".config/systemd/user")));
+        user.extend(
+            users::homes(root)
+                .into_iter()
+                .map(|h| join(&h, ".config/systemd/user")),
+        );
         scan_scope(root, &user, "user", out);
         scan_sysv(root, out);
     }
@@ -47,7 +55,9 @@ fn scan_scope(root: &Root, dirs: &[String], scope: &str, out: &mut Output) {
     let mut enabled: HashSet<String> = HashSet::new();
     for dir in dirs {
         // Merged-/usr systems reach /usr/lib through /lib too; read each real directory once.
-        let Ok(host) = root.resolve(dir) else { continue };
+        let Ok(host) = root.resolve(dir) else {
+            continue;
+        };
         if !seen_dirs.insert(host) {
             continue;
         }
@@ -59,17 +69,24 @@ fn scan_scope(root: &Root, dirs: &[String], scope: &str, out: &mut Output) {
             }
         };
         for e in &entries {
-            if e.file_type == EntryType::Dir && (e.name.ends_with(".wants") || e.name.ends_with(".requires")) {
+            if e.file_type == EntryType::Dir
+                && (e.name.ends_with(".wants") || e.name.ends_with(".requires"))
+            {
                 if let Ok(links) = root.read_dir(&join(dir, &e.name)) {
                     enabled.extend(links.into_iter().map(|l| l.name));
                 }
-            } else if UNIT_SUFFIXES.iter().any(|s| e.name.ends_with(s)) && seen_units.insert(e.name.clone()) {
+            } else if UNIT_SUFFIXES.iter().any(|s| e.name.ends_with(s))
+                && seen_units.insert(e.name.clone())
+            {
                 units.push((e.name.clone(), join(dir, &e.name)));
             }
         }
     }
     for (name, path) in units {
-        let masked = root.read_link(&path).map(|t| t.as_os_str() == "/dev/null").unwrap_or(false);
+        let masked = root
+            .read_link(&path)
+            .map(|t| t.as_os_str() == "/dev/null")
+            .unwrap_or(false);
         let fields = if masked {
             HashMap::new()
         } else {
@@ -106,7 +123,8 @@ pub fn parse_unit(text: &str) -> HashMap<String, String> {
                 v = v.trim_start_matches(['-', '@', '+', '!', ':']);
             }
             if !v.is_empty() {
-                map.entry(k.trim().to_owned()).or_insert_with(|| v.to_owned());
+                map.entry(k.trim().to_owned())
+                    .or_insert_with(|| v.to_owned());
             }
         }
     }
@@ -114,8 +132,13 @@ pub fn parse_unit(text: &str) -> HashMap<String, String> {
 }
 
 fn scan_sysv(root: &Root, out: &mut Output) {
-    let Ok(entries) = root.read_dir("/etc/init.d") else { return };
-    for e in entries.into_iter().filter(|e| e.file_type != EntryType::Dir) {
+    let Ok(entries) = root.read_dir("/etc/init.d") else {
+        return;
+    };
+    for e in entries
+        .into_iter()
+        .filter(|e| e.file_type != EntryType::Dir)
+    {
         if e.name.starts_with('.') || e.name == "README" || e.name == "skeleton" {
             continue;
         }
@@ -135,6 +158,9 @@ mod tests {
     #[test]
     fn exec_prefixes_are_stripped() {
         let m = super::parse_unit("[Service]\nExecStart=-/var/opt/kaspersky/kesl/install-current/etc/init.d/kesl start\nDescription=KESL\n");
-        assert_eq!(m["ExecStart"], "/var/opt/kaspersky/kesl/install-current/etc/init.d/kesl start");
+        assert_eq!(
+            m["ExecStart"],
+            "/var/opt/kaspersky/kesl/install-current/etc/init.d/kesl start"
+        );
     }
 }

@@ -13,14 +13,23 @@ pub fn homes(root: &Root) -> Vec<String> {
     if let Ok(text) = root.read_to_string("/etc/passwd") {
         for line in text.lines() {
             let f: Vec<&str> = line.split(':').collect();
-            if f.len() >= 7 && f[5].starts_with('/') && f[5] != "/" && !f[6].ends_with("nologin") && !f[6].ends_with("false") {
+            if f.len() >= 7
+                && f[5].starts_with('/')
+                && f[5] != "/"
+                && !f[6].ends_with("nologin")
+                && !f[6].ends_with("false")
+            {
                 out.push(f[5].to_owned());
             }
         }
     }
     for base in ["/home", "/Users"] {
         if let Ok(es) = root.read_dir(base) {
-            out.extend(es.into_iter().filter(|e| e.file_type == EntryType::Dir).map(|e| join(base, &e.name)));
+            out.extend(
+                es.into_iter()
+                    .filter(|e| e.file_type == EntryType::Dir)
+                    .map(|e| join(base, &e.name)),
+            );
         }
     }
     out.push("/root".into());

@@ -61,13 +61,14 @@ pub fn match_inventory(catalog: &CompiledCatalog, inv: &Inventory) -> Vec<Findin
 /// publisher or path match; confidence breaks ties.
 fn specificity(r: &CompiledRule) -> (u8, u8) {
     let m = &r.indicator.matcher;
-    let how = if !m.name.is_empty() || !m.id.is_empty() || !m.path.is_empty() || !m.altitude.is_empty() {
-        3
-    } else if !m.name_glob.is_empty() || m.name_regex.is_some() || !m.key.is_empty() {
-        2
-    } else {
-        1
-    };
+    let how =
+        if !m.name.is_empty() || !m.id.is_empty() || !m.path.is_empty() || !m.altitude.is_empty() {
+            3
+        } else if !m.name_glob.is_empty() || m.name_regex.is_some() || !m.key.is_empty() {
+            2
+        } else {
+            1
+        };
     let conf = match r.indicator.confidence {
         Some(Confidence::Official) => 3,
         Some(Confidence::ThirdParty) => 2,
@@ -85,12 +86,21 @@ fn kind_severity(kind: Kind, rec: &records::Record) -> Severity {
         Kind::Certificate | Kind::Driver | Kind::Process => Severity::Critical,
         Kind::KernelModule if rec.active => Severity::Critical,
         Kind::Service if rec.active => Severity::High,
-        Kind::Package | Kind::KernelModule | Kind::AppBundle | Kind::Signer | Kind::SbomComponent => Severity::High,
+        Kind::Package
+        | Kind::KernelModule
+        | Kind::AppBundle
+        | Kind::Signer
+        | Kind::SbomComponent => Severity::High,
         _ => Severity::Medium,
     }
 }
 
-fn build(catalog: &CompiledCatalog, rule: &CompiledRule, rec: &records::Record, also_matched: Vec<String>) -> Finding {
+fn build(
+    catalog: &CompiledCatalog,
+    rule: &CompiledRule,
+    rec: &records::Record,
+    also_matched: Vec<String>,
+) -> Finding {
     let vendor = catalog.vendor_of(rule);
     let ind = &rule.indicator;
     let product = vendor.products.iter().find(|p| p.id == ind.product);
@@ -113,7 +123,10 @@ fn build(catalog: &CompiledCatalog, rule: &CompiledRule, rec: &records::Record, 
         })
         .collect();
     let action = if remnant {
-        format!("Delete the leftover {} and confirm no other component of the product remains.", rec.noun)
+        format!(
+            "Delete the leftover {} and confirm no other component of the product remains.",
+            rec.noun
+        )
     } else {
         vendor.action.clone()
     };
@@ -122,13 +135,22 @@ fn build(catalog: &CompiledCatalog, rule: &CompiledRule, rec: &records::Record, 
         vendor: vendor.id.clone(),
         vendor_name: vendor.name.clone(),
         product: ind.product.clone(),
-        product_name: product.map(|p| p.name.clone()).unwrap_or_else(|| ind.product.clone()),
+        product_name: product
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| ind.product.clone()),
         kind: ind.kind.as_str().to_owned(),
         indicator: ind.id.clone(),
-        confidence: ind.confidence.map(|c| c.as_str().to_owned()).unwrap_or_else(|| "unlabelled".into()),
+        confidence: ind
+            .confidence
+            .map(|c| c.as_str().to_owned())
+            .unwrap_or_else(|| "unlabelled".into()),
         indicator_source: ind.source.clone().unwrap_or_default(),
         summary: rec.summary.clone(),
-        evidence: Evidence { source: rec.source.clone(), key: rec.key.clone(), detail: rec.detail.clone() },
+        evidence: Evidence {
+            source: rec.source.clone(),
+            key: rec.key.clone(),
+            detail: rec.detail.clone(),
+        },
         remnant,
         severity: severity.as_str().to_owned(),
         authorities,
@@ -143,7 +165,13 @@ fn build(catalog: &CompiledCatalog, rule: &CompiledRule, rec: &records::Record, 
 /// FNV-1a, because it is tiny, fixed forever, and needs no dependency.
 pub fn finding_id(indicator: &str, source: &str, key: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in indicator.bytes().chain([0]).chain(source.bytes()).chain([0]).chain(key.bytes()) {
+    for b in indicator
+        .bytes()
+        .chain([0])
+        .chain(source.bytes())
+        .chain([0])
+        .chain(key.bytes())
+    {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }

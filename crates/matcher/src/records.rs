@@ -84,7 +84,10 @@ impl Record {
 }
 
 fn detail<const N: usize>(pairs: [(&str, Option<&str>); N]) -> BTreeMap<String, String> {
-    pairs.into_iter().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))).collect()
+    pairs
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned())))
+        .collect()
 }
 
 pub fn records(inv: &Inventory) -> Vec<Record> {
@@ -110,7 +113,12 @@ fn package(p: &Package) -> Record {
         package_source: Some(p.source.as_str().to_owned()),
         source: p.location.clone(),
         key: p.name.clone(),
-        summary: format!("{} package {} {} ({state}{hold})", p.source.as_str(), p.name, p.version),
+        summary: format!(
+            "{} package {} {} ({state}{hold})",
+            p.source.as_str(),
+            p.name,
+            p.version
+        ),
         detail: detail([
             ("version", Some(&p.version)),
             ("package_source", Some(p.source.as_str())),
@@ -133,7 +141,12 @@ fn service(s: &Service) -> Record {
         exec: s.exec.clone(),
         source: s.location.clone(),
         key: s.name.clone(),
-        summary: format!("{} service {}{}", s.scope, s.name, if s.enabled { " (enabled)" } else { "" }),
+        summary: format!(
+            "{} service {}{}",
+            s.scope,
+            s.name,
+            if s.enabled { " (enabled)" } else { "" }
+        ),
         detail: detail([
             ("scope", Some(&s.scope)),
             ("exec", s.exec.as_deref()),
@@ -152,7 +165,15 @@ fn kernel_module(m: &KernelModule) -> Record {
         name: Some(m.name.clone()),
         source: m.location.clone(),
         key: m.name.clone(),
-        summary: format!("kernel module {} ({})", m.name, if m.loaded { "loaded" } else { "installed, not loaded" }),
+        summary: format!(
+            "kernel module {} ({})",
+            m.name,
+            if m.loaded {
+                "loaded"
+            } else {
+                "installed, not loaded"
+            }
+        ),
         detail: detail([("loaded", Some(if m.loaded { "true" } else { "false" }))]),
         active: m.loaded,
         noun: "kernel module file",
@@ -168,7 +189,11 @@ fn certificate(c: &Certificate) -> Record {
         sha1: Some(c.sha1.clone()),
         source: c.location.clone(),
         key: c.sha256.clone(),
-        summary: format!("trusted {}certificate {}", if c.is_ca { "CA " } else { "" }, c.subject),
+        summary: format!(
+            "trusted {}certificate {}",
+            if c.is_ca { "CA " } else { "" },
+            c.subject
+        ),
         detail: detail([
             ("subject", Some(&c.subject)),
             ("issuer", Some(&c.issuer)),
@@ -190,7 +215,14 @@ fn extension(e: &BrowserExtension) -> Record {
         name: e.name.clone(),
         source: e.location.clone(),
         key: e.id.clone(),
-        summary: format!("{} extension {} {}", e.browser, e.name.as_deref().unwrap_or(&e.id), e.version.as_deref().unwrap_or("")).trim_end().to_owned(),
+        summary: format!(
+            "{} extension {} {}",
+            e.browser,
+            e.name.as_deref().unwrap_or(&e.id),
+            e.version.as_deref().unwrap_or("")
+        )
+        .trim_end()
+        .to_owned(),
         detail: detail([
             ("browser", Some(&e.browser)),
             ("name", e.name.as_deref()),
@@ -223,7 +255,11 @@ fn process(p: &Process) -> Record {
         source: format!("/proc/{}", p.pid),
         key: p.exe.clone().unwrap_or_else(|| p.name.clone()),
         summary: format!("running process {} (pid {})", p.name, p.pid),
-        detail: detail([("pid", Some(&p.pid.to_string())), ("exe", p.exe.as_deref()), ("cmdline", p.cmdline.as_deref())]),
+        detail: detail([
+            ("pid", Some(&p.pid.to_string())),
+            ("exe", p.exe.as_deref()),
+            ("cmdline", p.cmdline.as_deref()),
+        ]),
         active: true,
         noun: "process",
         ..Record::default()

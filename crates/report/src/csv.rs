@@ -3,7 +3,20 @@
 use crate::Report;
 
 const HEADER: &[&str] = &[
-    "host", "vendor", "product", "kind", "severity", "remnant", "summary", "evidence_source", "evidence_key", "indicator", "confidence", "authorities", "action", "finding_id",
+    "host",
+    "vendor",
+    "product",
+    "kind",
+    "severity",
+    "remnant",
+    "summary",
+    "evidence_source",
+    "evidence_key",
+    "indicator",
+    "confidence",
+    "authorities",
+    "action",
+    "finding_id",
 ];
 
 pub fn render(r: &Report) -> String {
@@ -35,7 +48,11 @@ pub fn render(r: &Report) -> String {
 /// Quotes a field; a leading `=`, `+`, `-` or `@` is prefixed with `'` so a
 /// hostile package name cannot become a spreadsheet formula.
 fn quote(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

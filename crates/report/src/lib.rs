@@ -91,17 +91,35 @@ pub struct Report {
 
 impl Report {
     /// Assembles a report and its summary.
-    pub fn new(host: Host, catalog: CatalogInfo, inventory: Inventory, findings: Vec<Finding>, errors: Vec<SourceError>, generated_at: String) -> Report {
-        let mut summary = Summary { findings: findings.len(), errors: errors.len(), ..Summary::default() };
+    pub fn new(
+        host: Host,
+        catalog: CatalogInfo,
+        inventory: Inventory,
+        findings: Vec<Finding>,
+        errors: Vec<SourceError>,
+        generated_at: String,
+    ) -> Report {
+        let mut summary = Summary {
+            findings: findings.len(),
+            errors: errors.len(),
+            ..Summary::default()
+        };
         for f in &findings {
             *summary.by_vendor.entry(f.vendor.clone()).or_default() += 1;
             *summary.by_severity.entry(f.severity.clone()).or_default() += 1;
             summary.remnants += usize::from(f.remnant);
         }
-        summary.packages_installed = inventory.packages.iter().filter(|p| p.state.as_deref().is_none_or(|s| s == "installed")).count();
+        summary.packages_installed = inventory
+            .packages
+            .iter()
+            .filter(|p| p.state.as_deref().is_none_or(|s| s == "installed"))
+            .count();
         Report {
             schema: SCHEMA.into(),
-            tool: Tool { name: "uproot".into(), version: env!("CARGO_PKG_VERSION").into() },
+            tool: Tool {
+                name: "uproot".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
             generated_at,
             host,
             catalog,

@@ -92,7 +92,13 @@ pub fn for_each_blob<R: Read + Seek>(r: &mut R, visit: &mut dyn FnMut(Blob)) -> 
     match open(r) {
         Ok((meta, warning)) => {
             errors.extend(warning);
-            let mut reader = Reader { r, meta, owners: HashMap::new(), record: 0, errors };
+            let mut reader = Reader {
+                r,
+                meta,
+                owners: HashMap::new(),
+                record: 0,
+                errors,
+            };
             reader.walk(visit);
             errors = reader.errors;
         }
@@ -110,16 +116,23 @@ pub fn read_blobs<R: Read + Seek>(mut r: R) -> (Vec<Blob>, Vec<RpmError>) {
 
 /// Parses the metadata page and clamps the page count to the file's length.
 fn open<R: Read + Seek>(r: &mut R) -> Result<(Meta, Option<RpmError>), RpmError> {
-    let file_len = r.seek(SeekFrom::End(0)).map_err(|e| io("measuring the file", e))?;
+    let file_len = r
+        .seek(SeekFrom::End(0))
+        .map_err(|e| io("measuring the file", e))?;
     let mut head = [0u8; META_SIZE];
     if file_len < META_SIZE as u64 {
-        return Err(bdb(format!("file is {file_len} bytes, shorter than the {META_SIZE}-byte metadata page")));
+        return Err(bdb(format!(
+            "file is {file_len} bytes, shorter than the {META_SIZE}-byte metadata page"
+        )));
     }
     read_at(r, 0, &mut head).map_err(|e| io("reading the metadata page", e))?;
     let mut meta = parse_meta(&head)?;
     let in_file = file_len / meta.page_size as u64;
     if in_file == 0 {
-        return Err(bdb(format!("file is {file_len} bytes, shorter than one {}-byte page", meta.page_size)));
+        return Err(bdb(format!(
+            "file is {file_len} bytes, shorter than one {}-byte page",
+            meta.page_size
+        )));
     }
     let mut warning = None;
     if u64::from(meta.last_page) >= in_file {
@@ -130,7 +143,10 @@ fn open<R: Read + Seek>(r: &mut R) -> Result<(Meta, Option<RpmError>), RpmError>
         meta.last_page = (in_file - 1) as u32;
     }
     if u64::from(meta.last_page) >= MAX_PAGES {
-        warning = Some(bdb(format!("file has {} pages; only the first {MAX_PAGES} were read", meta.last_page)));
+        warning = Some(bdb(format!(
+            "file has {} pages; only the first {MAX_PAGES} were read",
+            meta.last_page
+        )));
         meta.last_page = (MAX_PAGES - 1) as u32;
     }
     Ok((meta, warning))
@@ -138,17 +154,35 @@ fn open<R: Read + Seek>(r: &mut R) -> Result<(Meta, Option<RpmError>), RpmError>
 
 fn parse_meta(head: &[u8; META_SIZE]) -> Result<Meta, RpmError> {
     let big_endian = match magic(head) {
-        Some(BTREE_MAGIC) => return Err(bdb("file is a btree database, not the hash database rpm writes".into())),
+        Some(BTREE_MAGIC) => {
+            return Err(bdb(
+                "file is a btree database, not the hash database rpm writes".into(),
+            ))
+        }
         Some(_) => u32::from_be_bytes([head[12], head[13], head[14], head[15]]) == HASH_MAGIC,
-        None => return Err(bdb("metadata page has no hash magic (0x061561) at offset 12".into())),
+        None => {
+            return Err(bdb(
+                "metadata page has no hash magic (0x061561) at offset 12".into(),
+            ))
+        }
     };
-    let mut meta = Meta { big_endian, page_size: 0, overhead: PAGE_HEADER, last_page: 0 };
+    let mut meta = Meta {
+        big_endian,
+        page_size: 0,
+        overhead: PAGE_HEADER,
+        last_page: 0,
+    };
     let page_size = meta.u32(head, 20);
     if !(512..=65536).contains(&page_size) || !page_size.is_power_of_two() {
-        return Err(bdb(format!("page size {page_size} is not a power of two from 512 to 65536")));
+        return Err(bdb(format!(
+            "page size {page_size} is not a power of two from 512 to 65536"
+        )));
     }
     if head[24] != 0 {
-        return Err(bdb(format!("database is encrypted (algorithm {})", head[24])));
+        return Err(bdb(format!(
+            "database is encrypted (algorithm {})",
+            head[24]
+        )));
     }
     if head[26] & DBMETA_CHKSUM != 0 {
         // Checksummed pages carry 2 bytes of padding and a 4-byte checksum after the header.
@@ -184,7 +218,9 @@ impl<R: Read + Seek> Reader<'_, R> {
                 self.hash_page(pgno, &page, visit);
             }
             if self.errors.len() >= MAX_ERRORS {
-                self.errors.push(bdb(format!("giving up at page {pgno} after {MAX_ERRORS} errors")));
+                self.errors.push(bdb(format!(
+                    "giving up at page {pgno} after {MAX_ERRORS} errors"
+                )));
                 return;
             }
         }
@@ -194,11 +230,15 @@ impl<R: Read + Seek> Reader<'_, R> {
     fn hash_page(&mut self, pgno: u32, page: &[u8], visit: &mut dyn FnMut(Blob)) {
         let entries = usize::from(self.meta.u16(page, 20));
         if self.meta.overhead + 2 * entries > self.meta.page_size {
-            self.errors.push(bdb(format!("page {pgno} claims {entries} entries, more than a page can index")));
+            self.errors.push(bdb(format!(
+                "page {pgno} claims {entries} entries, more than a page can index"
+            )));
             return;
         }
         if entries % 2 != 0 {
-            self.errors.push(bdb(format!("page {pgno} has an odd number of entries ({entries})")));
+            self.errors.push(bdb(format!(
+                "page {pgno} has an odd number of entries ({entries})"
+            )));
         }
         for pair in 0..entries / 2 {
             self.record += 1;
@@ -225,20 +265,30 @@ impl<R: Read + Seek> Reader<'_, R> {
         match value[0] {
             // Instance 0 holds rpm's next-instance counter, not a header.
             H_KEYDATA if instance == 0 => Ok(None),
-            H_KEYDATA => Ok(Some(Blob { instance, data: value[1..].to_vec() })),
+            H_KEYDATA => Ok(Some(Blob {
+                instance,
+                data: value[1..].to_vec(),
+            })),
             H_OFFPAGE if value.len() >= 12 => {
                 let data = self.overflow(pgno, meta.u32(value, 4), meta.u32(value, 8))?;
                 Ok(Some(Blob { instance, data }))
             }
-            H_DUPLICATE | H_OFFDUP => Err(bdb(format!("page {pgno} has duplicate records, which rpm never writes"))),
-            t => Err(bdb(format!("page {pgno} item {} has unknown type {t}", k + 1))),
+            H_DUPLICATE | H_OFFDUP => Err(bdb(format!(
+                "page {pgno} has duplicate records, which rpm never writes"
+            ))),
+            t => Err(bdb(format!(
+                "page {pgno} item {} has unknown type {t}",
+                k + 1
+            ))),
         }
     }
 
     /// Follows an overflow chain from `start`, which must hold exactly `len` bytes.
     fn overflow(&mut self, from: u32, start: u32, len: u32) -> Result<Vec<u8>, RpmError> {
         if u64::from(len) > MAX_BLOB_BYTES {
-            return Err(bdb(format!("page {from} record is {len} bytes, over the {MAX_BLOB_BYTES}-byte limit")));
+            return Err(bdb(format!(
+                "page {from} record is {len} bytes, over the {MAX_BLOB_BYTES}-byte limit"
+            )));
         }
         let len = len as usize;
         let in_file = (self.meta.last_page as usize + 1).saturating_mul(self.meta.page_size);
@@ -250,12 +300,17 @@ impl<R: Read + Seek> Reader<'_, R> {
             self.read_page(pgno, &mut page)?;
             out.extend_from_slice(overflow_bytes(&self.meta, from, pgno, &page)?);
             if out.len() > len {
-                return Err(bdb(format!("page {from} overflow chain holds more than the {len} bytes declared")));
+                return Err(bdb(format!(
+                    "page {from} overflow chain holds more than the {len} bytes declared"
+                )));
             }
             pgno = self.meta.u32(&page, 16);
         }
         if out.len() != len {
-            return Err(bdb(format!("page {from} overflow chain holds {} bytes, {len} declared", out.len())));
+            return Err(bdb(format!(
+                "page {from} overflow chain holds {} bytes, {len} declared",
+                out.len()
+            )));
         }
         Ok(out)
     }
@@ -263,14 +318,18 @@ impl<R: Read + Seek> Reader<'_, R> {
     /// Marks overflow page `pgno` as read for the current record.
     fn claim(&mut self, from: u32, pgno: u32) -> Result<(), RpmError> {
         if pgno > self.meta.last_page {
-            return Err(bdb(format!("page {from} overflow chain reaches page {pgno}, past the last page")));
+            return Err(bdb(format!(
+                "page {from} overflow chain reaches page {pgno}, past the last page"
+            )));
         }
         match self.owners.insert(pgno, self.record) {
             None => Ok(()),
-            Some(r) if r == self.record => {
-                Err(bdb(format!("page {from} overflow chain loops (page {pgno} is reached twice)")))
-            }
-            Some(_) => Err(bdb(format!("page {from} overflow chain reaches page {pgno}, already used by another record"))),
+            Some(r) if r == self.record => Err(bdb(format!(
+                "page {from} overflow chain loops (page {pgno} is reached twice)"
+            ))),
+            Some(_) => Err(bdb(format!(
+                "page {from} overflow chain reaches page {pgno}, already used by another record"
+            ))),
         }
     }
 
@@ -287,19 +346,32 @@ fn item<'p>(meta: &Meta, pgno: u32, page: &'p [u8], i: usize) -> Result<&'p [u8]
     let start = inp(i);
     let end = if i == 0 { meta.page_size } else { inp(i - 1) };
     if start < meta.overhead + 2 * entries || start >= end || end > meta.page_size {
-        return Err(bdb(format!("page {pgno} item {i} has a bad offset ({start}..{end})")));
+        return Err(bdb(format!(
+            "page {pgno} item {i} has a bad offset ({start}..{end})"
+        )));
     }
     Ok(&page[start..end])
 }
 
 /// The payload of one overflow page.
-fn overflow_bytes<'p>(meta: &Meta, from: u32, pgno: u32, page: &'p [u8]) -> Result<&'p [u8], RpmError> {
+fn overflow_bytes<'p>(
+    meta: &Meta,
+    from: u32,
+    pgno: u32,
+    page: &'p [u8],
+) -> Result<&'p [u8], RpmError> {
     if page[25] != P_OVERFLOW {
-        return Err(bdb(format!("page {from} overflow chain reaches page {pgno} of type {}", page[25])));
+        return Err(bdb(format!(
+            "page {from} overflow chain reaches page {pgno} of type {}",
+            page[25]
+        )));
     }
     let n = usize::from(meta.u16(page, 22));
-    page.get(meta.overhead..meta.overhead + n)
-        .ok_or_else(|| bdb(format!("overflow page {pgno} claims {n} bytes, more than a page holds")))
+    page.get(meta.overhead..meta.overhead + n).ok_or_else(|| {
+        bdb(format!(
+            "overflow page {pgno} claims {n} bytes, more than a page holds"
+        ))
+    })
 }
 
 fn read_at<R: Read + Seek>(r: &mut R, at: u64, buf: &mut [u8]) -> std::io::Result<()> {
@@ -312,7 +384,10 @@ fn bdb(message: String) -> RpmError {
 }
 
 fn io(context: &str, source: std::io::Error) -> RpmError {
-    RpmError::Io { context: format!("BerkeleyDB {context}"), source }
+    RpmError::Io {
+        context: format!("BerkeleyDB {context}"),
+        source,
+    }
 }
 
 /// Builds BerkeleyDB hash files for tests: one hash page of key/value pairs,
@@ -320,9 +395,25 @@ fn io(context: &str, source: std::io::Error) -> RpmError {
 #[cfg(test)]
 pub(crate) mod build {
     /// A database holding `records` as (instance, blob), in either byte order.
-    pub(crate) fn hash_db(records: &[(u32, Vec<u8>)], big_endian: bool, page_size: usize) -> Vec<u8> {
-        let w16 = |v: u16| if big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
-        let w32 = |v: u32| if big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
+    pub(crate) fn hash_db(
+        records: &[(u32, Vec<u8>)],
+        big_endian: bool,
+        page_size: usize,
+    ) -> Vec<u8> {
+        let w16 = |v: u16| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let w32 = |v: u32| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
         let mut pages: Vec<Vec<u8>> = vec![vec![0; page_size], vec![0; page_size]];
         let mut items: Vec<Vec<u8>> = Vec::new();
         for (instance, blob) in records {
@@ -332,7 +423,11 @@ pub(crate) mod build {
             let chunks: Vec<&[u8]> = blob.chunks(page_size - 26).collect();
             for (i, c) in chunks.iter().enumerate() {
                 let mut p = vec![0u8; page_size];
-                let next = if i + 1 < chunks.len() { first + i as u32 + 1 } else { 0 };
+                let next = if i + 1 < chunks.len() {
+                    first + i as u32 + 1
+                } else {
+                    0
+                };
                 p[8..12].copy_from_slice(&w32(first + i as u32));
                 p[16..20].copy_from_slice(&w32(next));
                 p[20..22].copy_from_slice(&w16(1));
@@ -366,6 +461,8 @@ pub(crate) mod build {
         meta[20..24].copy_from_slice(&w32(page_size as u32));
         meta[25] = 8;
         meta[32..36].copy_from_slice(&w32(last));
+        // One bucket (max_bucket 0, masks 0) whose page is 0 + spares[0].
+        meta[96..100].copy_from_slice(&w32(1));
         pages.concat()
     }
 }
@@ -377,7 +474,11 @@ mod tests {
     use std::io::Cursor;
 
     fn records() -> Vec<(u32, Vec<u8>)> {
-        vec![(1, sample("alpha", None)), (2, sample("beta", Some(3))), (7, vec![0xAB; 3000])]
+        vec![
+            (1, sample("alpha", None)),
+            (2, sample("beta", Some(3))),
+            (7, vec![0xAB; 3000]),
+        ]
     }
 
     #[test]
@@ -401,7 +502,10 @@ mod tests {
         let (blobs, errors) = read_blobs(Cursor::new(db));
         assert_eq!(blobs.len(), 2, "the two good records survive");
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert_eq!(errors[0].to_string(), "BerkeleyDB page 1 overflow chain loops (page 5 is reached twice)");
+        assert_eq!(
+            errors[0].to_string(),
+            "BerkeleyDB page 1 overflow chain loops (page 5 is reached twice)"
+        );
     }
 
     #[test]
@@ -424,7 +528,10 @@ mod tests {
         let (blobs, errors) = read_blobs(Cursor::new(db));
         assert_eq!(blobs.iter().map(|b| b.instance).collect::<Vec<_>>(), [1, 2]);
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert_eq!(errors[0].to_string(), "BerkeleyDB page 1 overflow chain reaches page 4, already used by another record");
+        assert_eq!(
+            errors[0].to_string(),
+            "BerkeleyDB page 1 overflow chain reaches page 4, already used by another record"
+        );
     }
 
     #[test]
@@ -440,7 +547,10 @@ mod tests {
         bad[512 + off + 4..512 + off + 8].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
         let (blobs, errors) = read_blobs(Cursor::new(bad));
         assert_eq!(blobs.len(), 2);
-        assert!(errors[0].to_string().contains("past the last page"), "{errors:?}");
+        assert!(
+            errors[0].to_string().contains("past the last page"),
+            "{errors:?}"
+        );
     }
 
     #[test]
@@ -449,13 +559,21 @@ mod tests {
         let off = u16::from_le_bytes([db[512 + 28], db[512 + 29]]) as usize;
         db[512 + off + 8..512 + off + 12].copy_from_slice(&u32::MAX.to_le_bytes());
         let (_, errors) = read_blobs(Cursor::new(db));
-        assert!(errors[0].to_string().contains("over the 67108864-byte limit"), "{errors:?}");
+        assert!(
+            errors[0]
+                .to_string()
+                .contains("over the 67108864-byte limit"),
+            "{errors:?}"
+        );
     }
 
     #[test]
     fn not_a_hash_db() {
         let (_, errors) = read_blobs(Cursor::new(vec![0u8; 4096]));
-        assert!(errors[0].to_string().contains("no hash magic"), "{errors:?}");
+        assert!(
+            errors[0].to_string().contains("no hash magic"),
+            "{errors:?}"
+        );
         let mut btree = vec![0u8; 4096];
         btree[12..16].copy_from_slice(&BTREE_MAGIC.to_le_bytes());
         let (_, errors) = read_blobs(Cursor::new(btree));

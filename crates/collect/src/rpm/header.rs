@@ -113,8 +113,16 @@ pub fn parse_header(blob: &[u8]) -> Result<RpmHeader, RpmError> {
 
 /// Checks the counts and splits the blob into the index and the data store.
 fn split(blob: &[u8]) -> Result<(&[u8], &[u8]), RpmError> {
-    let il = be32(blob, 0).ok_or(RpmError::HeaderTruncated { part: "8-byte preamble", need: 8, len: blob.len() })?;
-    let dl = be32(blob, 4).ok_or(RpmError::HeaderTruncated { part: "8-byte preamble", need: 8, len: blob.len() })?;
+    let il = be32(blob, 0).ok_or(RpmError::HeaderTruncated {
+        part: "8-byte preamble",
+        need: 8,
+        len: blob.len(),
+    })?;
+    let dl = be32(blob, 4).ok_or(RpmError::HeaderTruncated {
+        part: "8-byte preamble",
+        need: 8,
+        len: blob.len(),
+    })?;
     if il == 0 {
         return Err(RpmError::HeaderEmpty);
     }
@@ -127,14 +135,23 @@ fn split(blob: &[u8]) -> Result<(&[u8], &[u8]), RpmError> {
     let index_end = 8 + 16 * il as usize;
     let need = index_end as u64 + u64::from(dl);
     if need > blob.len() as u64 {
-        return Err(RpmError::HeaderTruncated { part: "index and data", need, len: blob.len() });
+        return Err(RpmError::HeaderTruncated {
+            part: "index and data",
+            need,
+            len: blob.len(),
+        });
     }
     Ok((&blob[8..index_end], &blob[index_end..need as usize]))
 }
 
 fn entry(b: &[u8]) -> Entry {
     let word = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-    Entry { tag: word(0), ty: word(4), offset: word(8), count: word(12) }
+    Entry {
+        tag: word(0),
+        ty: word(4),
+        offset: word(8),
+        count: word(12),
+    }
 }
 
 /// The first string of a STRING, I18NSTRING or STRING_ARRAY entry.
@@ -146,22 +163,48 @@ fn string(e: &Entry, data: &[u8]) -> Result<String, RpmError> {
         return Err(bad(e, "has a count of 0".into()));
     }
     let rest = data.get(e.offset as usize..).filter(|r| !r.is_empty());
-    let rest = rest.ok_or_else(|| bad(e, format!("offset {} is outside the {}-byte data", e.offset, data.len())))?;
-    let end = rest.iter().position(|&c| c == 0).ok_or_else(|| bad(e, "string is not NUL-terminated".into()))?;
+    let rest = rest.ok_or_else(|| {
+        bad(
+            e,
+            format!(
+                "offset {} is outside the {}-byte data",
+                e.offset,
+                data.len()
+            ),
+        )
+    })?;
+    let end = rest
+        .iter()
+        .position(|&c| c == 0)
+        .ok_or_else(|| bad(e, "string is not NUL-terminated".into()))?;
     Ok(String::from_utf8_lossy(&rest[..end]).into_owned())
 }
 
 /// The first value of an INT32 entry.
 fn int32(e: &Entry, data: &[u8]) -> Result<u32, RpmError> {
     if e.ty != TYPE_INT32 || e.count == 0 {
-        return Err(bad(e, format!("has type {} and count {}, not INT32", e.ty, e.count)));
+        return Err(bad(
+            e,
+            format!("has type {} and count {}, not INT32", e.ty, e.count),
+        ));
     }
-    be32(data, e.offset as usize)
-        .ok_or_else(|| bad(e, format!("offset {} is outside the {}-byte data", e.offset, data.len())))
+    be32(data, e.offset as usize).ok_or_else(|| {
+        bad(
+            e,
+            format!(
+                "offset {} is outside the {}-byte data",
+                e.offset,
+                data.len()
+            ),
+        )
+    })
 }
 
 fn bad(e: &Entry, problem: String) -> RpmError {
-    RpmError::HeaderTag { tag: e.tag, problem }
+    RpmError::HeaderTag {
+        tag: e.tag,
+        problem,
+    }
 }
 
 fn be32(b: &[u8], at: usize) -> Option<u32> {
@@ -237,11 +280,17 @@ pub(crate) mod tests {
         let mut blob = sample("a", None);
         blob[..4].copy_from_slice(&u32::MAX.to_be_bytes());
         let err = parse_header(&blob).unwrap_err();
-        assert!(err.to_string().contains("4294967295 index entries"), "{err}");
+        assert!(
+            err.to_string().contains("4294967295 index entries"),
+            "{err}"
+        );
 
         let mut blob = sample("a", None);
         blob[4..8].copy_from_slice(&0x7fff_ffffu32.to_be_bytes());
-        assert!(matches!(parse_header(&blob), Err(RpmError::HeaderDataTooLarge(_))));
+        assert!(matches!(
+            parse_header(&blob),
+            Err(RpmError::HeaderDataTooLarge(_))
+        ));
 
         let mut blob = sample("a", None);
         blob[..4].copy_from_slice(&0u32.to_be_bytes());
@@ -258,30 +307,61 @@ pub(crate) mod tests {
 
     #[test]
     fn offsets_outside_the_data_are_errors() {
-        let mut blob = build(&[(TAG_NAME, TYPE_STRING, b"x\0"), (TAG_VERSION, TYPE_STRING, b"1\0")]);
+        let mut blob = build(&[
+            (TAG_NAME, TYPE_STRING, b"x\0"),
+            (TAG_VERSION, TYPE_STRING, b"1\0"),
+        ]);
         // Point NAME's offset far past the data store.
         blob[8 + 8..8 + 12].copy_from_slice(&0xffff_fff0u32.to_be_bytes());
         let err = parse_header(&blob).unwrap_err();
-        assert!(err.to_string().starts_with("header tag 1000 offset"), "{err}");
+        assert!(
+            err.to_string().starts_with("header tag 1000 offset"),
+            "{err}"
+        );
 
-        let blob = build(&[(TAG_NAME, TYPE_STRING, b"no-nul"), (TAG_VERSION, TYPE_STRING, b"1\0")]);
+        let blob = build(&[
+            (TAG_NAME, TYPE_STRING, b"no-nul"),
+            (TAG_VERSION, TYPE_STRING, b"1\0"),
+        ]);
         // The data store is "no-nul1\0", so NAME runs into VERSION: valid but odd.
         assert_eq!(parse_header(&blob).unwrap().name, "no-nul1");
-        let blob = build(&[(TAG_VERSION, TYPE_STRING, b"1\0"), (TAG_NAME, TYPE_STRING, b"no-nul")]);
-        assert!(parse_header(&blob).unwrap_err().to_string().contains("NUL-terminated"));
+        let blob = build(&[
+            (TAG_VERSION, TYPE_STRING, b"1\0"),
+            (TAG_NAME, TYPE_STRING, b"no-nul"),
+        ]);
+        assert!(parse_header(&blob)
+            .unwrap_err()
+            .to_string()
+            .contains("NUL-terminated"));
     }
 
     #[test]
     fn missing_name_is_an_error() {
         let blob = build(&[(TAG_VERSION, TYPE_STRING, b"1\0")]);
-        assert_eq!(parse_header(&blob).unwrap_err().to_string(), "header has no NAME tag");
+        assert_eq!(
+            parse_header(&blob).unwrap_err().to_string(),
+            "header has no NAME tag"
+        );
     }
 
     #[test]
     fn wrong_types_are_errors() {
-        let blob = build(&[(TAG_NAME, TYPE_INT32, &[0, 0, 0, 1]), (TAG_VERSION, TYPE_STRING, b"1\0")]);
-        assert!(parse_header(&blob).unwrap_err().to_string().contains("not a string"));
-        let blob = build(&[(TAG_NAME, TYPE_STRING, b"a\0"), (TAG_VERSION, TYPE_STRING, b"1\0"), (TAG_EPOCH, TYPE_STRING, b"1\0")]);
-        assert!(parse_header(&blob).unwrap_err().to_string().contains("not INT32"));
+        let blob = build(&[
+            (TAG_NAME, TYPE_INT32, &[0, 0, 0, 1]),
+            (TAG_VERSION, TYPE_STRING, b"1\0"),
+        ]);
+        assert!(parse_header(&blob)
+            .unwrap_err()
+            .to_string()
+            .contains("not a string"));
+        let blob = build(&[
+            (TAG_NAME, TYPE_STRING, b"a\0"),
+            (TAG_VERSION, TYPE_STRING, b"1\0"),
+            (TAG_EPOCH, TYPE_STRING, b"1\0"),
+        ]);
+        assert!(parse_header(&blob)
+            .unwrap_err()
+            .to_string()
+            .contains("not INT32"));
     }
 }

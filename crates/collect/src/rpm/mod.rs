@@ -151,7 +151,10 @@ pub fn read_headers<R: Read + Seek>(mut r: R) -> (Vec<RpmHeader>, Vec<RpmError>)
     let mut errors = match sniff(&head[..n]) {
         Some(Format::Bdb) => bdb::for_each_blob(&mut r, &mut visit),
         Some(Format::Ndb) => ndb::for_each_blob(&mut r, &mut visit),
-        Some(Format::Sqlite) | None => vec![RpmError::UnknownFormat],
+        Some(Format::Sqlite) => vec![RpmError::Sqlite(
+            "needs a file path: see sqlite::for_each_blob".into(),
+        )],
+        None => vec![RpmError::UnknownFormat],
     };
     errors.append(&mut bad);
     (headers, errors)
@@ -238,7 +241,11 @@ fn read_head(file: &mut std::fs::File, head: &mut [u8; 16]) -> std::io::Result<u
 fn wal_warning(root: &Root, path: &str) -> Option<String> {
     let wal = format!("{path}-wal");
     let len = root.metadata(&wal).ok()?.len();
-    (len > 0).then(|| format!("{wal} holds {len} bytes not yet checkpointed; packages changed in it were not read"))
+    (len > 0).then(|| {
+        format!(
+            "{wal} holds {len} bytes not yet checkpointed; packages changed in it were not read"
+        )
+    })
 }
 
 /// Adds up to [`REPORTED_ERRORS`] errors for `path`, then a count of the rest.

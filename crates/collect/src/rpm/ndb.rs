@@ -51,7 +51,8 @@ pub fn for_each_blob<R: Read + Seek>(r: &mut R, visit: &mut dyn FnMut(Blob)) -> 
     // share blobs, and reading on would let a small file cost unbounded work.
     let mut budget = file_len;
     for chunk in slots.chunks_exact(SLOT).enumerate() {
-        let next = slot(chunk).and_then(|s| s.map(|s| spend(&mut budget, &s, file_len)).transpose());
+        let next =
+            slot(chunk).and_then(|s| s.map(|s| spend(&mut budget, &s, file_len)).transpose());
         match next.and_then(|s| s.map(|s| read_blob(r, file_len, &s)).transpose()) {
             Ok(Some(blob)) => visit(blob),
             Ok(None) => {}
@@ -74,9 +75,13 @@ pub fn read_blobs<R: Read + Seek>(mut r: R) -> (Vec<Blob>, Vec<RpmError>) {
 
 /// Checks the file header and returns the raw slot area and the file's length.
 fn read_slots<R: Read + Seek>(r: &mut R) -> Result<(Vec<u8>, u64), RpmError> {
-    let file_len = r.seek(SeekFrom::End(0)).map_err(|e| io("measuring the file", e))?;
+    let file_len = r
+        .seek(SeekFrom::End(0))
+        .map_err(|e| io("measuring the file", e))?;
     if file_len < FILE_HEADER as u64 {
-        return Err(ndb(format!("file is {file_len} bytes, shorter than the {FILE_HEADER}-byte header")));
+        return Err(ndb(format!(
+            "file is {file_len} bytes, shorter than the {FILE_HEADER}-byte header"
+        )));
     }
     let mut head = [0u8; FILE_HEADER];
     read_at(r, 0, &mut head).map_err(|e| io("reading the header", e))?;
@@ -89,11 +94,15 @@ fn read_slots<R: Read + Seek>(r: &mut R) -> Result<(Vec<u8>, u64), RpmError> {
     }
     let pages = le32(&head, 12);
     if pages == 0 || pages > MAX_SLOT_PAGES {
-        return Err(ndb(format!("header claims {pages} slot pages (expected 1 to {MAX_SLOT_PAGES})")));
+        return Err(ndb(format!(
+            "header claims {pages} slot pages (expected 1 to {MAX_SLOT_PAGES})"
+        )));
     }
     let area = u64::from(pages) * SLOT_PAGE;
     if area > file_len {
-        return Err(ndb(format!("{pages} slot pages need {area} bytes but the file is {file_len} bytes")));
+        return Err(ndb(format!(
+            "{pages} slot pages need {area} bytes but the file is {file_len} bytes"
+        )));
     }
     let mut slots = vec![0u8; area as usize - FILE_HEADER];
     read_at(r, FILE_HEADER as u64, &mut slots).map_err(|e| io("reading the slot pages", e))?;
@@ -109,14 +118,22 @@ fn slot((number, b): (usize, &[u8])) -> Result<Option<Slot>, RpmError> {
     if pkg == 0 {
         return Ok(None);
     }
-    Ok(Some(Slot { number, pkg, block: u64::from(le32(b, 8)), blocks: u64::from(le32(b, 12)) }))
+    Ok(Some(Slot {
+        number,
+        pkg,
+        block: u64::from(le32(b, 8)),
+        blocks: u64::from(le32(b, 12)),
+    }))
 }
 
 /// Charges a slot's extent to the budget, or refuses it when the budget is spent.
 fn spend(budget: &mut u64, s: &Slot, file_len: u64) -> Result<Slot, RpmError> {
     let size = s.blocks * BLOCK;
     *budget = budget.checked_sub(size).ok_or_else(|| {
-        ndb(format!("slot {} (package {}) takes the blobs past the {file_len}-byte file: slots overlap", s.number, s.pkg))
+        ndb(format!(
+            "slot {} (package {}) takes the blobs past the {file_len}-byte file: slots overlap",
+            s.number, s.pkg
+        ))
     })?;
     Ok(*s)
 }
@@ -126,23 +143,37 @@ fn read_blob<R: Read + Seek>(r: &mut R, file_len: u64, s: &Slot) -> Result<Blob,
     let (start, size) = (s.block * BLOCK, s.blocks * BLOCK);
     let what = format!("slot {} (package {})", s.number, s.pkg);
     if size < BLOB_HEADER {
-        return Err(ndb(format!("{what} has {} blocks, too few for a blob", s.blocks)));
+        return Err(ndb(format!(
+            "{what} has {} blocks, too few for a blob",
+            s.blocks
+        )));
     }
     if start == 0 || start + size > file_len {
-        return Err(ndb(format!("{what} points at bytes {start}..{} past the end of the {file_len}-byte file", start + size)));
+        return Err(ndb(format!(
+            "{what} points at bytes {start}..{} past the end of the {file_len}-byte file",
+            start + size
+        )));
     }
     let mut head = [0u8; BLOB_HEADER as usize];
     read_at(r, start, &mut head).map_err(|e| io(&format!("reading {what}"), e))?;
     if &head[..4] != BLOB_MAGIC || le32(&head, 4) != s.pkg {
-        return Err(ndb(format!("{what} does not point at that package's BlbS blob")));
+        return Err(ndb(format!(
+            "{what} does not point at that package's BlbS blob"
+        )));
     }
     let len = u64::from(le32(&head, 12));
     if len > MAX_BLOB_BYTES || BLOB_HEADER + len > size {
-        return Err(ndb(format!("{what} blob claims {len} bytes, more than its {size}-byte extent")));
+        return Err(ndb(format!(
+            "{what} blob claims {len} bytes, more than its {size}-byte extent"
+        )));
     }
     let mut data = vec![0u8; len as usize];
-    r.read_exact(&mut data).map_err(|e| io(&format!("reading {what}"), e))?;
-    Ok(Blob { instance: s.pkg, data })
+    r.read_exact(&mut data)
+        .map_err(|e| io(&format!("reading {what}"), e))?;
+    Ok(Blob {
+        instance: s.pkg,
+        data,
+    })
 }
 
 fn le32(b: &[u8], at: usize) -> u32 {
@@ -159,7 +190,10 @@ fn ndb(message: String) -> RpmError {
 }
 
 fn io(context: &str, source: std::io::Error) -> RpmError {
-    RpmError::Io { context: format!("ndb {context}"), source }
+    RpmError::Io {
+        context: format!("ndb {context}"),
+        source,
+    }
 }
 
 #[cfg(test)]
@@ -168,7 +202,10 @@ mod tests {
     use std::io::Cursor;
 
     fn corpus_ndb() -> Vec<u8> {
-        std::fs::read(crate::rpm::tests::corpus("go-rpmdb/pkg/testdata/sle15-bci/Packages.db")).unwrap()
+        std::fs::read(crate::rpm::tests::corpus(
+            "go-rpmdb/pkg/testdata/sle15-bci/Packages.db",
+        ))
+        .unwrap()
     }
 
     #[test]
@@ -179,7 +216,13 @@ mod tests {
         let (blobs, errors) = read_blobs(Cursor::new(db));
         assert_eq!(blobs.len(), 34);
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert!(errors[0].to_string().starts_with("ndb slot 0 (package 1) points at bytes 4294967280.."), "{}", errors[0]);
+        assert!(
+            errors[0]
+                .to_string()
+                .starts_with("ndb slot 0 (package 1) points at bytes 4294967280.."),
+            "{}",
+            errors[0]
+        );
     }
 
     #[test]
@@ -194,7 +237,10 @@ mod tests {
         }
         let (blobs, errors) = read_blobs(Cursor::new(db));
         assert_eq!(blobs.len(), 1);
-        assert!(errors[0].to_string().contains("slots overlap"), "{errors:?}");
+        assert!(
+            errors[0].to_string().contains("slots overlap"),
+            "{errors:?}"
+        );
         assert!(errors.len() > MAX_ERRORS, "gave up rather than reading on");
     }
 
@@ -212,7 +258,11 @@ mod tests {
             bad[at..at + bytes.len()].copy_from_slice(bytes);
             let (blobs, errors) = read_blobs(Cursor::new(bad));
             assert!(blobs.is_empty());
-            assert!(errors[0].to_string().contains(expect), "{expect}: {:?}", errors);
+            assert!(
+                errors[0].to_string().contains(expect),
+                "{expect}: {:?}",
+                errors
+            );
         }
     }
 
@@ -223,13 +273,19 @@ mod tests {
         db[blk + 12..blk + 16].copy_from_slice(&u32::MAX.to_le_bytes());
         let (blobs, errors) = read_blobs(Cursor::new(db));
         assert_eq!(blobs.len(), 34);
-        assert!(errors[0].to_string().contains("more than its"), "{errors:?}");
+        assert!(
+            errors[0].to_string().contains("more than its"),
+            "{errors:?}"
+        );
     }
 
     #[test]
     fn every_truncation_is_handled() {
         let db = corpus_ndb();
-        for len in (0..db.len()).step_by(4093).chain([31, 32, 4095, 4096, 4100]) {
+        for len in (0..db.len())
+            .step_by(4093)
+            .chain([31, 32, 4095, 4096, 4100])
+        {
             let (blobs, errors) = read_blobs(Cursor::new(db[..len].to_vec()));
             assert!(!errors.is_empty() || blobs.len() == 35, "len {len}");
         }

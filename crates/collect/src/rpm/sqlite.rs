@@ -44,7 +44,10 @@ pub fn for_each_blob(host_path: &Path, visit: &mut dyn FnMut(Blob)) -> Vec<RpmEr
 /// lost pages are free ones, so a page count (in the file header) beyond the
 /// length is reported here.
 fn measure(host_path: &Path, errors: &mut Vec<RpmError>) -> Result<u64, RpmError> {
-    let io = |source| RpmError::Io { context: "sqlite reading the file header".into(), source };
+    let io = |source| RpmError::Io {
+        context: "sqlite reading the file header".into(),
+        source,
+    };
     let mut file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
@@ -53,7 +56,9 @@ fn measure(host_path: &Path, errors: &mut Vec<RpmError>) -> Result<u64, RpmError
     let len = file.metadata().map_err(io)?.len();
     let mut head = [0u8; 100];
     if file.read_exact(&mut head).is_err() {
-        errors.push(RpmError::Sqlite(format!("file is {len} bytes, shorter than the 100-byte header")));
+        errors.push(RpmError::Sqlite(format!(
+            "file is {len} bytes, shorter than the 100-byte header"
+        )));
         return Ok(len);
     }
     let page_size = match u16::from_be_bytes([head[16], head[17]]) {
@@ -77,7 +82,8 @@ pub fn open(host_path: &Path) -> Result<Connection, RpmError> {
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_NOFOLLOW;
     let conn = Connection::open_with_flags(immutable_uri(host_path), flags).map_err(sql)?;
-    conn.execute_batch("PRAGMA trusted_schema = OFF; PRAGMA query_only = ON;").map_err(sql)?;
+    conn.execute_batch("PRAGMA trusted_schema = OFF; PRAGMA query_only = ON;")
+        .map_err(sql)?;
     Ok(conn)
 }
 
@@ -98,13 +104,22 @@ pub fn immutable_uri(path: &Path) -> String {
 /// Lists the rows with their blob lengths, then fetches the blobs one by one,
 /// so an over-large blob is never loaded and the total is held to the file's
 /// length (a corrupt file whose rows share overflow pages cannot multiply work).
-fn rows(conn: &Connection, file_len: u64, visit: &mut dyn FnMut(Blob), errors: &mut Vec<RpmError>) -> Result<(), RpmError> {
+fn rows(
+    conn: &Connection,
+    file_len: u64,
+    visit: &mut dyn FnMut(Blob),
+    errors: &mut Vec<RpmError>,
+) -> Result<(), RpmError> {
     check_schema(conn)?;
     let (index, more) = list(conn)?;
     if more {
-        errors.push(RpmError::Sqlite(format!("Packages has more than {MAX_ROWS} rows; only the first were read")));
+        errors.push(RpmError::Sqlite(format!(
+            "Packages has more than {MAX_ROWS} rows; only the first were read"
+        )));
     }
-    let mut fetch = conn.prepare("SELECT blob FROM Packages WHERE rowid = ?1").map_err(sql)?;
+    let mut fetch = conn
+        .prepare("SELECT blob FROM Packages WHERE rowid = ?1")
+        .map_err(sql)?;
     let mut budget = file_len;
     for row in index {
         budget = budget.checked_sub(row.loaded_len()).ok_or_else(|| {
@@ -116,7 +131,9 @@ fn rows(conn: &Connection, file_len: u64, visit: &mut dyn FnMut(Blob), errors: &
             Err(e) => errors.push(e),
         }
         if errors.len() >= MAX_ERRORS {
-            return Err(RpmError::Sqlite(format!("giving up after {MAX_ERRORS} errors")));
+            return Err(RpmError::Sqlite(format!(
+                "giving up after {MAX_ERRORS} errors"
+            )));
         }
     }
     Ok(())
@@ -145,9 +162,17 @@ impl Row {
 /// Every row's id and blob length (SQLite reads lengths without loading blobs),
 /// and whether rows were left over.
 fn list(conn: &Connection) -> Result<(Vec<Row>, bool), RpmError> {
-    let mut stmt = conn.prepare("SELECT rowid, hnum, length(blob) FROM Packages LIMIT ?1").map_err(sql)?;
+    let mut stmt = conn
+        .prepare("SELECT rowid, hnum, length(blob) FROM Packages LIMIT ?1")
+        .map_err(sql)?;
     let rows = stmt
-        .query_map([MAX_ROWS as i64 + 1], |r| Ok(Row { rowid: r.get(0)?, hnum: r.get(1)?, len: r.get(2)? }))
+        .query_map([MAX_ROWS as i64 + 1], |r| {
+            Ok(Row {
+                rowid: r.get(0)?,
+                hnum: r.get(1)?,
+                len: r.get(2)?,
+            })
+        })
         .map_err(sql)?;
     let mut index = rows.collect::<Result<Vec<_>, _>>().map_err(sql)?;
     let more = index.len() > MAX_ROWS;
@@ -161,7 +186,9 @@ fn fetch_blob(fetch: &mut rusqlite::Statement<'_>, row: &Row) -> Result<Blob, Rp
     match row.len {
         None => return Err(RpmError::Sqlite(format!("package {hnum} blob is NULL"))),
         Some(n) if n as u64 > MAX_BLOB_BYTES => {
-            return Err(RpmError::Sqlite(format!("package {hnum} blob is {n} bytes, over the {MAX_BLOB_BYTES}-byte limit")))
+            return Err(RpmError::Sqlite(format!(
+                "package {hnum} blob is {n} bytes, over the {MAX_BLOB_BYTES}-byte limit"
+            )))
         }
         Some(_) => {}
     }
@@ -179,22 +206,43 @@ fn fetch_blob(fetch: &mut rusqlite::Statement<'_>, row: &Row) -> Result<Blob, Rp
 /// `Packages` must be an ordinary table with an ordinary `blob` column.
 fn check_schema(conn: &Connection) -> Result<(), RpmError> {
     let sql_text: Option<String> = conn
-        .query_row("SELECT sql FROM sqlite_schema WHERE name = 'Packages' AND type = 'table'", [], |r| r.get(0))
+        .query_row(
+            "SELECT sql FROM sqlite_schema WHERE name = 'Packages' AND type = 'table'",
+            [],
+            |r| r.get(0),
+        )
         .map_err(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => RpmError::Sqlite("database has no Packages table".into()),
+            rusqlite::Error::QueryReturnedNoRows => {
+                RpmError::Sqlite("database has no Packages table".into())
+            }
             e => sql(e),
         })?;
-    if sql_text.unwrap_or_default().trim_start().to_ascii_uppercase().starts_with("CREATE VIRTUAL") {
-        return Err(RpmError::Sqlite("Packages is a virtual table, not rpm's".into()));
+    if sql_text
+        .unwrap_or_default()
+        .trim_start()
+        .to_ascii_uppercase()
+        .starts_with("CREATE VIRTUAL")
+    {
+        return Err(RpmError::Sqlite(
+            "Packages is a virtual table, not rpm's".into(),
+        ));
     }
     let hidden: Option<i64> = conn
-        .query_row("SELECT hidden FROM pragma_table_xinfo('Packages') WHERE name = 'blob'", [], |r| r.get(0))
+        .query_row(
+            "SELECT hidden FROM pragma_table_xinfo('Packages') WHERE name = 'blob'",
+            [],
+            |r| r.get(0),
+        )
         .map_err(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => RpmError::Sqlite("Packages table has no blob column".into()),
+            rusqlite::Error::QueryReturnedNoRows => {
+                RpmError::Sqlite("Packages table has no blob column".into())
+            }
             e => sql(e),
         })?;
     if hidden != Some(0) {
-        return Err(RpmError::Sqlite("Packages.blob is a generated column, not rpm's".into()));
+        return Err(RpmError::Sqlite(
+            "Packages.blob is a generated column, not rpm's".into(),
+        ));
     }
     Ok(())
 }
@@ -217,12 +265,18 @@ mod tests {
     }
 
     fn errors_of(path: &Path) -> Vec<String> {
-        for_each_blob(path, &mut |_| {}).iter().map(|e| e.to_string()).collect()
+        for_each_blob(path, &mut |_| {})
+            .iter()
+            .map(|e| e.to_string())
+            .collect()
     }
 
     #[test]
     fn uri_encodes_awkward_paths() {
-        assert_eq!(immutable_uri(Path::new("/a b/c?d#e%f")), "file:/a%20b/c%3Fd%23e%25f?immutable=1");
+        assert_eq!(
+            immutable_uri(Path::new("/a b/c?d#e%f")),
+            "file:/a%20b/c%3Fd%23e%25f?immutable=1"
+        );
     }
 
     #[test]
@@ -232,7 +286,10 @@ mod tests {
         std::fs::create_dir(&sub).unwrap();
         let path = sub.join("rpmdb.sqlite");
         let conn = Connection::open(&path).unwrap();
-        conn.execute_batch("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL);").unwrap();
+        conn.execute_batch(
+            "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL);",
+        )
+        .unwrap();
         drop(conn);
         assert!(errors_of(&path).is_empty());
     }
@@ -248,8 +305,13 @@ mod tests {
 
     #[test]
     fn a_generated_blob_is_refused() {
-        let (_d, path) = db_with("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob AS (zeroblob(900000000)));");
-        assert_eq!(errors_of(&path), ["sqlite: Packages.blob is a generated column, not rpm's"]);
+        let (_d, path) = db_with(
+            "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob AS (zeroblob(900000000)));",
+        );
+        assert_eq!(
+            errors_of(&path),
+            ["sqlite: Packages.blob is a generated column, not rpm's"]
+        );
     }
 
     #[test]
@@ -265,12 +327,53 @@ mod tests {
     }
 
     #[test]
+    fn blobs_adding_up_past_the_file_stop_the_read() {
+        let (_d, path) = db_with(
+            "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL);\
+             INSERT INTO Packages (blob) VALUES (zeroblob(6)), (zeroblob(6)), (zeroblob(6));",
+        );
+        let conn = open(&path).unwrap();
+        let (mut n, mut errors) = (0, Vec::new());
+        let err = rows(&conn, 13, &mut |_| n += 1, &mut errors).unwrap_err();
+        assert_eq!(n, 2);
+        assert_eq!(err.to_string(), "sqlite: rows up to package 3 hold more bytes than the file: rows share pages (corrupt)");
+    }
+
+    #[test]
+    fn over_large_blob_is_skipped_with_an_error() {
+        let (_d, path) = db_with(
+            "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL);\
+             INSERT INTO Packages (blob) VALUES (zeroblob(67108865)), (x'00');",
+        );
+        let mut n = 0;
+        let errors: Vec<_> = for_each_blob(&path, &mut |_| n += 1)
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(n, 1);
+        assert_eq!(
+            errors,
+            ["sqlite: package 1 blob is 67108865 bytes, over the 67108864-byte limit"]
+        );
+    }
+
+    #[test]
     fn not_a_database_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rpmdb.sqlite");
-        std::fs::write(&path, b"SQLite format 3\0 and then garbage, lots of garbage").unwrap();
+        std::fs::write(
+            &path,
+            b"SQLite format 3\0 and then garbage, lots of garbage",
+        )
+        .unwrap();
         let errors = errors_of(&path);
-        assert_eq!(errors[0], "sqlite: file is 50 bytes, shorter than the 100-byte header");
-        assert!(errors.len() == 2 && errors[1].starts_with("sqlite: "), "{errors:?}");
+        assert_eq!(
+            errors[0],
+            "sqlite: file is 50 bytes, shorter than the 100-byte header"
+        );
+        assert!(
+            errors.len() == 2 && errors[1].starts_with("sqlite: "),
+            "{errors:?}"
+        );
     }
 }

@@ -68,7 +68,7 @@ pub struct ScanArgs {
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Skip a collector (dpkg, rpm, apk, pacman, snap, flatpak, systemd, kmod, certs, browser, paths, procs, settings). Repeatable.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
     pub skip: Vec<String>,
     /// Colour the table output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]

@@ -454,3 +454,15 @@ fn live_scan_is_clean_and_matches_dpkg_query() {
     plain.sort();
     assert_eq!(got, plain, "differs from plain `dpkg-query -W`");
 }
+
+#[test]
+fn nss_cert9_db_root_is_found() {
+    let (code, r) = scan_json(&fixture("nss-kaspersky"), &[]);
+    assert_eq!(code, 1, "{:#}", r["errors"]);
+    let certs = findings(&r, "certificate");
+    assert_eq!(certs.len(), 1, "{certs:#?}");
+    assert_eq!(certs[0]["evidence"]["source"], "/home/alice/.pki/nssdb/cert9.db");
+    // Both certificates certutil added are inventoried; only Kaspersky's is a finding.
+    let inv = r["inventory"]["certificates"].as_array().unwrap();
+    assert_eq!(inv.len(), 2, "{inv:#?}");
+}

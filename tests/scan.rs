@@ -461,7 +461,10 @@ fn nss_cert9_db_root_is_found() {
     assert_eq!(code, 1, "{:#}", r["errors"]);
     let certs = findings(&r, "certificate");
     assert_eq!(certs.len(), 1, "{certs:#?}");
-    assert_eq!(certs[0]["evidence"]["source"], "/home/alice/.pki/nssdb/cert9.db");
+    assert_eq!(
+        certs[0]["evidence"]["source"],
+        "/home/alice/.pki/nssdb/cert9.db"
+    );
     // Both certificates certutil added are inventoried; only Kaspersky's is a finding.
     let inv = r["inventory"]["certificates"].as_array().unwrap();
     assert_eq!(inv.len(), 2, "{inv:#?}");

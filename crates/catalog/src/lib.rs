@@ -148,6 +148,9 @@ impl Catalog {
             }
         }
         for v in frag.vendors {
+            self.origins
+                .entry(format!("vendor:{}", v.id))
+                .or_insert_with(|| file.to_owned());
             for ind in &v.indicators {
                 self.origins.insert(ind.id.clone(), file.to_owned());
             }
@@ -223,6 +226,11 @@ impl Catalog {
             .get(indicator_id)
             .map(String::as_str)
             .unwrap_or("<unknown>")
+    }
+
+    /// The file a vendor was first defined in.
+    pub fn vendor_origin(&self, vendor_id: &str) -> &str {
+        self.origin(&format!("vendor:{vendor_id}"))
     }
 
     /// Checks every rule; returns all diagnostics (errors and warnings).

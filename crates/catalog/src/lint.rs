@@ -104,9 +104,9 @@ pub const CODES: &[(&str, &str)] = &[
 pub(crate) fn lint(c: &Catalog) -> Vec<Diagnostic> {
     let mut d = Vec::new();
     for a in &c.authorities {
-        check_date(&mut d, "authorities", &a.id, &a.issued);
+        check_date(&mut d, "catalog/authorities.toml", &a.id, &a.issued);
         if let Some(e) = &a.effective {
-            check_date(&mut d, "authorities", &a.id, e);
+            check_date(&mut d, "catalog/authorities.toml", &a.id, e);
         }
     }
     let mut vendor_ids = HashSet::new();
@@ -209,7 +209,7 @@ fn lint_vendor_authorities(c: &Catalog, v: &crate::Vendor, d: &mut Vec<Diagnosti
                 format!("authority `{}` is not defined", a.id),
             ));
         }
-        check_date(d, "", &v.id, &a.since);
+        check_date(d, file, &v.id, &a.since);
     }
 }
 

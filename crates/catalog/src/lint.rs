@@ -190,11 +190,12 @@ pub(crate) fn lint(c: &Catalog) -> Vec<Diagnostic> {
 }
 
 fn lint_vendor_authorities(c: &Catalog, v: &crate::Vendor, d: &mut Vec<Diagnostic>) {
+    let file = c.vendor_origin(&v.id);
     if v.authorities.is_empty() {
         d.push(Diagnostic::new(
             Level::Error,
             "no-authority",
-            "",
+            file,
             &v.id,
             "vendor cites no legal authority",
         ));
@@ -204,7 +205,7 @@ fn lint_vendor_authorities(c: &Catalog, v: &crate::Vendor, d: &mut Vec<Diagnosti
             d.push(Diagnostic::new(
                 Level::Error,
                 "unknown-authority",
-                "",
+                file,
                 &v.id,
                 format!("authority `{}` is not defined", a.id),
             ));

@@ -112,11 +112,12 @@ pub(crate) fn lint(c: &Catalog) -> Vec<Diagnostic> {
     let mut vendor_ids = HashSet::new();
     let mut indicator_ids = HashSet::new();
     for v in &c.vendors {
+        let vfile = c.vendor_origin(&v.id);
         if !vendor_ids.insert(&v.id) {
             d.push(Diagnostic::new(
                 Level::Error,
                 "duplicate-id",
-                "",
+                vfile,
                 &v.id,
                 "vendor id defined twice",
             ));
@@ -128,7 +129,7 @@ pub(crate) fn lint(c: &Catalog) -> Vec<Diagnostic> {
                 d.push(Diagnostic::new(
                     Level::Error,
                     "duplicate-id",
-                    "",
+                    vfile,
                     &format!("{}/{}", v.id, p.id),
                     "product id defined twice",
                 ));
@@ -139,7 +140,7 @@ pub(crate) fn lint(c: &Catalog) -> Vec<Diagnostic> {
             d.push(Diagnostic::new(
                 Level::Warning,
                 "no-indicators",
-                "",
+                vfile,
                 &v.id,
                 format!("vendor has no indicators ({why})"),
             ));

@@ -2,21 +2,14 @@
 //! third-party files from `shared/corpora` placed at their real paths, and
 //! the fixture roots that `scripts/fixtures/build.sh` makes with real tools.
 
+mod common;
+
+use common::corpora;
 use std::path::{Path, PathBuf};
 
 use uproot_collect::{
     browser, dpkg, flatpak, kmod, systemd, CollectOptions, Collector, Output, Root,
 };
-
-fn corpora() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora");
-    assert!(
-        p.is_dir(),
-        "{} is missing: the shared corpora must sit beside the repository",
-        p.display()
-    );
-    p
-}
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

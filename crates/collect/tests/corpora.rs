@@ -2,24 +2,12 @@
 //! with the answer of the upstream tool (`dpkg-query`, `pacman -Q`, the file
 //! itself for apk). The corpus must be present: a missing corpus fails loudly.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{corpora, read};
+use std::path::Path;
 
 use uproot_collect::{apk, dpkg, pacman, CollectOptions, Collector, Output, Root};
-
-fn corpora() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora");
-    assert!(
-        p.is_dir(),
-        "{} is missing: the shared corpora must sit beside the repository",
-        p.display()
-    );
-    p
-}
-
-fn read(rel: &str) -> String {
-    let p = corpora().join(rel);
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
 
 /// Lines of an EXPECTED file, without `#` comments, split on `|` into the first `n` columns.
 fn expected(rel: &str, n: usize) -> Vec<Vec<String>> {

@@ -100,6 +100,7 @@ fn scan_scope(root: &Root, dirs: &[String], scope: &str, out: &mut Output) {
         };
         out.inventory.services.push(Service {
             enabled: enabled.contains(&name),
+            start: None,
             exec: fields.get("ExecStart").cloned(),
             description: fields.get("Description").cloned(),
             name,
@@ -149,6 +150,7 @@ fn scan_sysv(root: &Root, out: &mut Output) {
             scope: "sysv".into(),
             description: None,
             enabled: false,
+            start: None,
         });
     }
 }

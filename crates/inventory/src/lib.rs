@@ -38,6 +38,19 @@ pub struct Inventory {
     pub processes: Vec<Process>,
     /// Product settings, such as telemetry consent.
     pub settings: Vec<Setting>,
+    /// Kernel-level components of Windows and macOS: drivers, minifilters,
+    /// kernel and system extensions.
+    #[serde(default)]
+    pub drivers: Vec<Driver>,
+    /// Registry keys of interest that exist (vendor keys, product environments).
+    #[serde(default)]
+    pub registry_keys: Vec<RegistryKey>,
+    /// Code signatures: Authenticode signers of PE files, Team IDs of Mach-O files.
+    #[serde(default)]
+    pub signers: Vec<CodeSigner>,
+    /// Security products the OS has registered (the replacement check reads these).
+    #[serde(default)]
+    pub protection: Vec<ProtectionProduct>,
 }
 
 impl Inventory {
@@ -51,6 +64,10 @@ impl Inventory {
         self.files.extend(other.files);
         self.processes.extend(other.processes);
         self.settings.extend(other.settings);
+        self.drivers.extend(other.drivers);
+        self.registry_keys.extend(other.registry_keys);
+        self.signers.extend(other.signers);
+        self.protection.extend(other.protection);
     }
 
     /// Total number of records of all kinds.
@@ -63,6 +80,10 @@ impl Inventory {
             + self.files.len()
             + self.processes.len()
             + self.settings.len()
+            + self.drivers.len()
+            + self.registry_keys.len()
+            + self.signers.len()
+            + self.protection.len()
     }
 
     /// True when nothing at all was collected.
@@ -133,7 +154,19 @@ pub struct Package {
     /// True when the package is on hold (dpkg `hold` selection).
     #[serde(default, skip_serializing_if = "is_false")]
     pub hold: bool,
-    /// Database file it was read from.
+    /// Identifier beside the name: MSI ProductCode (`{GUID}`), macOS bundle or receipt id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Uninstall command as the system records it (Windows `UninstallString`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uninstall: Option<String>,
+    /// Where it is installed, where recorded (Windows `InstallLocation`, macOS bundle path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub install_location: Option<String>,
+    /// `machine`, or `user:<name>` for a per-user install.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Database, hive key or file it was read from.
     pub location: String,
 }
 
@@ -152,6 +185,10 @@ impl Package {
             vendor: None,
             state: None,
             hold: false,
+            id: None,
+            uninstall: None,
+            install_location: None,
+            scope: None,
             location: location.to_owned(),
         }
     }
@@ -175,10 +212,14 @@ pub struct Service {
     /// Human-readable description, where known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// True when the unit is enabled (linked from a `*.wants` directory).
+    /// True when the unit is enabled (linked from a `*.wants` directory), or a
+    /// Windows service starts automatically, or a launchd job runs at load.
     #[serde(default)]
     pub enabled: bool,
-    /// File it was read from.
+    /// Start mode where the OS has one: `boot`, `system`, `auto`, `manual`, `disabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    /// File or registry key it was read from.
     pub location: String,
 }
 
@@ -268,6 +309,81 @@ pub struct Setting {
     /// Raw value as stored.
     pub value: String,
     /// File the setting was read from.
+    pub location: String,
+}
+
+/// A kernel-level component on Windows or macOS.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Driver {
+    /// Service name (Windows), bundle id (kext, system extension).
+    pub name: String,
+    /// Driver file name (`klif.sys`) or bundle path, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// `kernel-driver`, `fs-driver`, `kext`, `system-extension`.
+    pub driver_type: String,
+    /// Start mode (`boot`, `system`, `auto`, `manual`, `disabled`) or activation state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    /// Minifilter altitudes from `Instances\*\Altitude`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub altitudes: Vec<u32>,
+    /// Signing team or publisher, where the source records it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<String>,
+    /// Hive key or file it was read from.
+    pub location: String,
+}
+
+/// A registry key that exists, with its string and number values.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RegistryKey {
+    /// Full path with a root name, e.g. `HKLM\SOFTWARE\KasperskyLab`, or
+    /// `HKU\alice\Software\…` for a user hive.
+    pub path: String,
+    /// Values rendered as text, by name (`(default)` for the unnamed value).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub values: std::collections::BTreeMap<String, String>,
+    /// Hive file it was read from.
+    pub location: String,
+}
+
+/// Who signed a piece of code.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CodeSigner {
+    /// The signed file, inside the root.
+    pub path: String,
+    /// `authenticode` (PE) or `apple` (Mach-O).
+    pub format: String,
+    /// Signer certificate subject (Authenticode) or the CodeDirectory identifier (Apple).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Subjects from the signer up to the root, as far as the signature carries them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<String>,
+    /// Apple Developer Team ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<String>,
+    /// The product directory the file sits in (e.g. `/Program Files/OtherVendor`),
+    /// used to tell an embedded engine from the vendor's own product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enclosing: Option<String>,
+}
+
+/// A security product the operating system has registered.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ProtectionProduct {
+    /// Display name (Windows Security Center `displayName`, Defender, …).
+    pub name: String,
+    /// `antivirus`, `firewall`, `antispyware`.
+    pub category: String,
+    /// Real-time protection on, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Signatures up to date, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub up_to_date: Option<bool>,
+    /// Where it was read from.
     pub location: String,
 }
 

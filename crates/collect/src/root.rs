@@ -123,6 +123,7 @@ pub struct Root {
     base: PathBuf,
     live: bool,
     limits: Limits,
+    case_insensitive: bool,
 }
 
 impl Root {
@@ -144,6 +145,7 @@ impl Root {
             base,
             live,
             limits: Limits::default(),
+            case_insensitive: false,
         })
     }
 
@@ -151,6 +153,20 @@ impl Root {
     pub fn with_limits(mut self, limits: Limits) -> Root {
         self.limits = limits;
         self
+    }
+
+    /// Makes lookups fall back to a case-insensitive match per component, as
+    /// NTFS and APFS behave: a Windows image mounted on Linux has
+    /// `Windows/System32/config/SOFTWARE` where the registry says `system32`.
+    /// An exact match is always preferred.
+    pub fn with_case_insensitive(mut self, on: bool) -> Root {
+        self.case_insensitive = on;
+        self
+    }
+
+    /// True when lookups ignore case.
+    pub fn is_case_insensitive(&self) -> bool {
+        self.case_insensitive
     }
 
     /// The limits in force.
@@ -189,15 +205,20 @@ impl Root {
                 resolved.pop();
                 continue;
             }
-            let mut candidate = self.base.clone();
-            candidate.extend(&resolved);
-            candidate.push(&comp);
+            let mut parent = self.base.clone();
+            parent.extend(&resolved);
+            let candidate = parent.join(&comp);
             let meta = match std::fs::symlink_metadata(&candidate) {
                 Ok(m) => m,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(RootError::NotFound {
-                        path: path.to_owned(),
-                    })
+                    // Retry with the name as it is really spelled on disk.
+                    match self.case_insensitive.then(|| find_ignoring_case(&parent, &comp)).flatten() {
+                        Some(real) => {
+                            pending.push(real);
+                            continue;
+                        }
+                        None => return Err(RootError::NotFound { path: path.to_owned() }),
+                    }
                 }
                 Err(e) => return Err(io_err(path, e)),
             };
@@ -363,6 +384,23 @@ pub fn join(dir: &str, name: &str) -> String {
     }
 }
 
+/// The entry of `dir` whose name equals `name` ignoring case, if exactly one
+/// does (two spellings in one directory are ambiguous, so neither is chosen).
+fn find_ignoring_case(dir: &Path, name: &OsString) -> Option<OsString> {
+    let want = name.to_string_lossy().to_lowercase();
+    let mut found = None;
+    for entry in std::fs::read_dir(dir).ok()?.take(Limits::default().max_dir_entries) {
+        let entry = entry.ok()?;
+        if entry.file_name().to_string_lossy().to_lowercase() == want {
+            if found.is_some() {
+                return None;
+            }
+            found = Some(entry.file_name());
+        }
+    }
+    found
+}
+
 fn components(p: &Path) -> Vec<OsString> {
     p.components()
         .filter_map(|c| match c {
@@ -457,6 +495,18 @@ mod tests {
             err.to_string().starts_with("/etc/big: file is 4096 bytes"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn case_insensitive_roots_find_windows_spellings() {
+        let (root, _o) = tree();
+        std::fs::create_dir_all(root.path().join("Windows/System32/config")).unwrap();
+        std::fs::write(root.path().join("Windows/System32/config/SOFTWARE"), "hive").unwrap();
+        let strict = Root::new(root.path(), false).unwrap();
+        assert!(strict.read("/windows/system32/config/software").unwrap_err().is_not_found());
+        let ci = strict.with_case_insensitive(true);
+        assert_eq!(ci.read_to_string("/windows/system32/config/software").unwrap(), "hive");
+        assert!(ci.read("/windows/system32/config/missing").unwrap_err().is_not_found());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use uproot_catalog::Catalog;
-use uproot_collect::{CollectOptions, Root};
+use uproot_collect::{CollectOptions, Platform, Root};
 use uproot_report::{CatalogInfo, Report};
 
 use crate::cli::{CatalogOpt, Color, Format, ScanArgs};
@@ -32,12 +32,16 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
         }
         None => (Root::new("/", true)?, "/".to_owned()),
     };
+    let platform = uproot_collect::detect_platform(&root);
+    // NTFS and APFS ignore case; a mounted image must be read the way its OS reads it.
+    let root = root.with_case_insensitive(platform != Platform::Linux);
     let opts = CollectOptions {
         probe_paths: catalog.probe_paths(),
         setting_files: catalog.setting_files(),
+        registry_paths: catalog.registry_paths(),
         skip: args.skip.clone(),
     };
-    let collectors = uproot_collect::linux_collectors();
+    let collectors = uproot_collect::collectors_for(platform);
     let bar = progress(collectors.len() as u64);
     let out = uproot_collect::collect_with(&root, &opts, &collectors, &|name| {
         bar.set_message(name);
@@ -45,7 +49,7 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
     });
     bar.finish_and_clear();
     let findings = uproot_matcher::match_inventory(&compiled, &out.inventory);
-    let host = uproot_collect::host::host_facts(&root, &shown);
+    let host = uproot_collect::host::host_facts(&root, &shown, platform);
     let info = CatalogInfo {
         version: catalog.version(),
         overlays: catalog.overlays.clone(),

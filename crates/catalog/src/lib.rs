@@ -250,6 +250,17 @@ impl Catalog {
         self.collect_field(|i| (i.kind == Kind::File).then(|| i.matcher.path.clone()))
     }
 
+    /// Registry key paths (exact or glob) that `registry-key` indicators ask about.
+    pub fn registry_paths(&self) -> Vec<String> {
+        self.collect_field(|i| {
+            (i.kind == Kind::RegistryKey).then(|| {
+                let mut v = i.matcher.path.clone();
+                v.extend(i.matcher.path_glob.iter().cloned());
+                v
+            })
+        })
+    }
+
     /// In-root settings files that `setting` indicators read.
     pub fn setting_files(&self) -> Vec<String> {
         self.collect_field(|i| (i.kind == Kind::Setting).then(|| i.matcher.file.clone()))

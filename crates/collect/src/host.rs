@@ -5,10 +5,22 @@
 
 use uproot_inventory::Host;
 
-use crate::Root;
+use crate::{Platform, Root};
 
-/// Reads host facts from the root.
-pub fn host_facts(root: &Root, shown_root: &str) -> Host {
+/// Reads host facts from the root. Windows and macOS facts come from their
+/// own modules (registry `ComputerName`, `SystemVersion.plist`) when present.
+pub fn host_facts(root: &Root, shown_root: &str, platform: Platform) -> Host {
+    let mut host = linux_facts(root, shown_root);
+    host.os = platform.as_str().to_owned();
+    match platform {
+        Platform::Linux => {}
+        Platform::Windows => crate::windows::host_facts(root, &mut host),
+        Platform::Macos => crate::macos::host_facts(root, &mut host),
+    }
+    host
+}
+
+fn linux_facts(root: &Root, shown_root: &str) -> Host {
     let read = |p: &str| {
         root.read_limited(p, 64 << 10)
             .ok()

@@ -17,6 +17,9 @@
 pub mod root;
 
 pub mod apk;
+pub mod deep;
+pub mod macos;
+pub mod windows;
 pub mod browser;
 pub mod certs;
 pub mod dpkg;
@@ -46,6 +49,8 @@ pub struct CollectOptions {
     pub setting_files: Vec<String>,
     /// Collector names to skip.
     pub skip: Vec<String>,
+    /// Registry key paths the catalog asks about (`HKLM\\SOFTWARE\\KasperskyLab`, globs allowed).
+    pub registry_paths: Vec<String>,
 }
 
 /// Everything one or more collectors produced.
@@ -92,6 +97,66 @@ pub trait Collector: Sync {
     fn name(&self) -> &'static str;
     /// Reads the source under `root` into `out`. Must not panic on bad input.
     fn collect(&self, root: &Root, opts: &CollectOptions, out: &mut Output);
+}
+
+/// The operating system a root holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// Linux (the default when nothing else is recognised).
+    Linux,
+    /// Windows: a `Windows/System32/config` hive directory.
+    Windows,
+    /// macOS: `System/Library/CoreServices/SystemVersion.plist`.
+    Macos,
+}
+
+impl Platform {
+    /// Stable name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Linux => "linux",
+            Platform::Windows => "windows",
+            Platform::Macos => "macos",
+        }
+    }
+}
+
+/// Recognises the OS of a root from its files, never from the scanning host,
+/// so a Windows image mounted on Linux is scanned as Windows.
+pub fn detect_platform(root: &Root) -> Platform {
+    let ci = root.clone().with_case_insensitive(true);
+    if ci.is_dir("/Windows/System32/config") {
+        Platform::Windows
+    } else if root.exists("/System/Library/CoreServices/SystemVersion.plist")
+        || (root.is_dir("/Applications") && root.is_dir("/Library") && !root.exists("/etc/os-release"))
+    {
+        Platform::Macos
+    } else {
+        Platform::Linux
+    }
+}
+
+/// The collectors for a platform. Browser extensions, catalog paths and
+/// settings files are read the same way on every OS.
+pub fn collectors_for(platform: Platform) -> Vec<Box<dyn Collector>> {
+    match platform {
+        Platform::Linux => linux_collectors(),
+        Platform::Windows => {
+            let mut v = windows::collectors();
+            v.push(Box::new(browser::BrowserExtensions));
+            v.push(Box::new(paths::ProbePaths));
+            v.push(Box::new(settings::Settings));
+            v
+        }
+        Platform::Macos => {
+            let mut v = macos::collectors();
+            v.push(Box::new(certs::CaStores));
+            v.push(Box::new(browser::BrowserExtensions));
+            v.push(Box::new(paths::ProbePaths));
+            v.push(Box::new(settings::Settings));
+            v
+        }
+    }
 }
 
 /// Every Linux collector, in report order.

@@ -157,17 +157,14 @@ impl CompiledCatalog {
     }
 
     /// Rules of one kind that match `fields`.
-    pub fn matching<'s>(
-        &'s self,
-        kind: Kind,
-        fields: &'s Fields<'s>,
-    ) -> impl Iterator<Item = &'s CompiledRule> + 's {
+    pub fn matching(&self, kind: Kind, fields: &Fields) -> Vec<&CompiledRule> {
         self.by_kind
             .get(&kind)
             .into_iter()
             .flatten()
             .map(|&i| &self.rules[i])
-            .filter(move |r| r.matches(fields))
+            .filter(|r| r.matches(fields))
+            .collect()
     }
 }
 

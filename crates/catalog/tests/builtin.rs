@@ -24,6 +24,7 @@ fn errors(diags: &[Diagnostic]) -> Vec<&Diagnostic> {
 fn hits(c: &CompiledCatalog, kind: Kind, f: &Fields) -> Vec<String> {
     let mut v: Vec<String> = c
         .matching(kind, f)
+        .into_iter()
         .map(|r| r.indicator.id.clone())
         .collect();
     v.sort();
@@ -34,6 +35,7 @@ fn hits(c: &CompiledCatalog, kind: Kind, f: &Fields) -> Vec<String> {
 fn vendors(c: &CompiledCatalog, kind: Kind, f: &Fields) -> Vec<String> {
     let mut v: Vec<String> = c
         .matching(kind, f)
+        .into_iter()
         .map(|r| c.vendor_of(r).id.clone())
         .collect();
     v.sort();

@@ -32,6 +32,11 @@ pub struct Finding {
     pub evidence: Evidence,
     /// True when only leftovers of the product were found.
     pub remnant: bool,
+    /// When covered code sits inside another vendor's product (a white-label
+    /// engine), the enclosing product directory. NDAA §1634 and the BIS
+    /// determination cover such components "in whole or in part".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedded_in: Option<String>,
     /// `critical`, `high`, `medium` or `low`.
     pub severity: String,
     /// Authorities that cover the vendor.

@@ -36,8 +36,16 @@ use uproot_inventory::Inventory;
 pub fn match_inventory(catalog: &CompiledCatalog, inv: &Inventory) -> Vec<Finding> {
     let mut findings = Vec::new();
     for rec in records::records(inv) {
-        let fields = rec.fields();
-        let mut hits: Vec<&CompiledRule> = catalog.matching(rec.kind, &fields).collect();
+        let mut hits: Vec<&CompiledRule> = Vec::new();
+        for kind in rec.kinds() {
+            for fields in rec.field_variants() {
+                for r in catalog.matching(kind, &fields) {
+                    if !hits.iter().any(|h| std::ptr::eq(*h, r)) {
+                        hits.push(r);
+                    }
+                }
+            }
+        }
         if hits.is_empty() {
             continue;
         }
@@ -122,7 +130,18 @@ fn build(
             }
         })
         .collect();
-    let action = if remnant {
+    let embedded_in = rec
+        .detail
+        .get("enclosing")
+        .filter(|dir| !vendor_owns(vendor, dir))
+        .cloned();
+    let summary = match &embedded_in {
+        Some(dir) => format!("{} (embedded in {dir})", rec.summary),
+        None => rec.summary.clone(),
+    };
+    let action = if let Some(dir) = &embedded_in {
+        format!("Covered code is embedded in the product at {dir}: contact that product's vendor for a version without it, or remove the product. {}", vendor.action)
+    } else if remnant {
         format!(
             "Delete the leftover {} and confirm no other component of the product remains.",
             rec.noun
@@ -145,19 +164,37 @@ fn build(
             .map(|c| c.as_str().to_owned())
             .unwrap_or_else(|| "unlabelled".into()),
         indicator_source: ind.source.clone().unwrap_or_default(),
-        summary: rec.summary.clone(),
+        summary,
         evidence: Evidence {
             source: rec.source.clone(),
             key: rec.key.clone(),
             detail: rec.detail.clone(),
         },
         remnant,
+        embedded_in,
         severity: severity.as_str().to_owned(),
         authorities,
         condition: vendor.condition.clone(),
         action,
         also_matched,
     }
+}
+
+/// True when a directory looks like the vendor's own product folder
+/// (`/Program Files (x86)/Kaspersky Lab/…`), by the vendor's name and aliases.
+fn vendor_owns(vendor: &uproot_catalog::Vendor, dir: &str) -> bool {
+    let dir = dir.to_lowercase();
+    std::iter::once(&vendor.name)
+        .chain(&vendor.aliases)
+        .map(|n| n.to_lowercase())
+        .any(|n| {
+            n.split_whitespace()
+                .filter(|w| {
+                    w.len() > 3
+                        && !["corporation", "technology", "technologies", "limited"].contains(w)
+                })
+                .any(|w| dir.contains(w))
+        })
 }
 
 /// A stable id: the same indicator on the same evidence gives the same id in
@@ -176,4 +213,119 @@ pub fn finding_id(indicator: &str, source: &str, key: &str) -> String {
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     format!("{h:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uproot_inventory::{CodeSigner, Driver, Inventory, RegistryKey};
+
+    fn compiled() -> CompiledCatalog {
+        uproot_catalog::Catalog::builtin()
+            .unwrap()
+            .compile()
+            .unwrap()
+    }
+
+    fn signer(path: &str, enclosing: &str) -> CodeSigner {
+        CodeSigner {
+            path: path.into(),
+            format: "authenticode".into(),
+            subject: Some("C=RU, O=AO Kaspersky Lab, CN=AO Kaspersky Lab".into()),
+            chain: vec![],
+            team_id: None,
+            enclosing: Some(enclosing.into()),
+        }
+    }
+
+    #[test]
+    fn kaspersky_signed_dll_in_another_vendors_folder_is_embedded() {
+        let mut inv = Inventory::default();
+        inv.signers.push(signer(
+            "/Program Files/OtherVendor/engine/kavbase.dll",
+            "/Program Files/OtherVendor",
+        ));
+        inv.signers.push(signer(
+            "/Program Files (x86)/Kaspersky Lab/KES/avp.exe",
+            "/Program Files (x86)/Kaspersky Lab",
+        ));
+        let f = match_inventory(&compiled(), &inv);
+        assert_eq!(f.len(), 2);
+        let emb = f
+            .iter()
+            .find(|f| f.evidence.key.contains("OtherVendor"))
+            .unwrap();
+        assert_eq!(
+            emb.embedded_in.as_deref(),
+            Some("/Program Files/OtherVendor")
+        );
+        assert!(emb
+            .summary
+            .contains("embedded in /Program Files/OtherVendor"));
+        let own = f
+            .iter()
+            .find(|f| f.evidence.key.contains("Kaspersky Lab"))
+            .unwrap();
+        assert_eq!(own.embedded_in, None);
+    }
+
+    #[test]
+    fn drivers_match_by_file_name_and_by_altitude() {
+        let mut inv = Inventory::default();
+        inv.drivers.push(Driver {
+            name: "klif".into(),
+            file: Some(r"\SystemRoot\System32\DRIVERS\klif.sys".into()),
+            driver_type: "fs-driver".into(),
+            start: Some("boot".into()),
+            altitudes: vec![320400],
+            team_id: None,
+            location: "SYSTEM".into(),
+        });
+        // A renamed driver is still caught by its Microsoft-assigned altitude.
+        inv.drivers.push(Driver {
+            name: "renamed".into(),
+            file: Some("renamed.sys".into()),
+            driver_type: "fs-driver".into(),
+            start: Some("boot".into()),
+            altitudes: vec![389500],
+            team_id: None,
+            location: "SYSTEM".into(),
+        });
+        let f = match_inventory(&compiled(), &inv);
+        assert_eq!(f.len(), 2, "{f:#?}");
+        assert!(f
+            .iter()
+            .all(|f| f.vendor == "kaspersky" && f.severity == "critical"));
+        let klif = f.iter().find(|f| f.evidence.key == "klif").unwrap();
+        assert!(
+            klif.also_matched.iter().any(|i| i.contains("altitude")),
+            "{:?}",
+            klif.also_matched
+        );
+    }
+
+    #[test]
+    fn registry_keys_match_case_insensitively() {
+        let mut inv = Inventory::default();
+        inv.registry_keys.push(RegistryKey {
+            path: r"HKLM\Software\KasperskyLab\protected\KES.21.19\environment".into(),
+            values: [(
+                "ProductName".to_owned(),
+                "Kaspersky Endpoint Security for Windows".to_owned(),
+            )]
+            .into(),
+            location: "/Windows/System32/config/SOFTWARE".into(),
+        });
+        let f = match_inventory(&compiled(), &inv);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0]
+            .summary
+            .contains("Kaspersky Endpoint Security for Windows"));
+    }
+
+    #[test]
+    fn finding_ids_are_stable() {
+        assert_eq!(finding_id("a", "b", "c"), finding_id("a", "b", "c"));
+        assert_ne!(finding_id("a", "b", "c"), finding_id("a", "bc", ""));
+    }
 }

@@ -9,7 +9,15 @@ use uproot_inventory::*;
 /// One inventory record, ready to match.
 #[derive(Debug)]
 pub struct Record {
+    /// The rule kind this record is evidence for.
     pub kind: Kind,
+    /// Further kinds it is also evidence for (a macOS app's bundle id is
+    /// evidence for `app-bundle` rules as well as `package` rules).
+    pub also_kinds: Vec<Kind>,
+    /// Other names to try (a Windows driver by file name and by service name).
+    pub alt_names: Vec<String>,
+    /// Minifilter altitudes, each tried on its own.
+    pub altitudes: Vec<u32>,
     pub name: Option<String>,
     pub publisher: Option<String>,
     pub package_source: Option<String>,
@@ -40,6 +48,9 @@ impl Default for Record {
     fn default() -> Self {
         Record {
             kind: Kind::File,
+            also_kinds: Vec::new(),
+            alt_names: Vec::new(),
+            altitudes: Vec::new(),
             name: None,
             publisher: None,
             package_source: None,
@@ -64,6 +75,26 @@ impl Default for Record {
 }
 
 impl Record {
+    pub fn kinds(&self) -> impl Iterator<Item = Kind> + '_ {
+        std::iter::once(self.kind).chain(self.also_kinds.iter().copied())
+    }
+
+    /// The base fields, then one variant per alternative name and per altitude.
+    pub fn field_variants(&self) -> Vec<Fields<'_>> {
+        let base = self.fields();
+        let mut v = vec![base];
+        v.extend(self.alt_names.iter().map(|n| Fields {
+            name: Some(n.as_str()),
+            ..base
+        }));
+        v.extend(self.altitudes.iter().map(|a| Fields {
+            altitude: Some(*a),
+            name: None,
+            ..base
+        }));
+        v
+    }
+
     pub fn fields(&self) -> Fields<'_> {
         Fields {
             name: self.name.as_deref(),
@@ -100,15 +131,139 @@ pub fn records(inv: &Inventory) -> Vec<Record> {
     out.extend(inv.files.iter().map(file));
     out.extend(inv.processes.iter().map(process));
     out.extend(inv.settings.iter().map(setting));
+    out.extend(inv.drivers.iter().map(driver));
+    out.extend(inv.registry_keys.iter().map(registry_key));
+    out.extend(inv.signers.iter().map(signer));
     out
+}
+
+fn driver(d: &Driver) -> Record {
+    let file = d
+        .file
+        .as_deref()
+        .map(|f| f.rsplit(['\\', '/']).next().unwrap_or(f).to_owned());
+    let primary = file.clone().unwrap_or_else(|| d.name.clone());
+    let alts = if file.is_some() {
+        vec![d.name.clone()]
+    } else {
+        Vec::new()
+    };
+    let alt_list: Vec<String> = d.altitudes.iter().map(u32::to_string).collect();
+    Record {
+        kind: Kind::Driver,
+        also_kinds: if d.driver_type == "kext" || d.driver_type == "system-extension" {
+            vec![Kind::AppBundle]
+        } else {
+            Vec::new()
+        },
+        alt_names: alts,
+        altitudes: d.altitudes.clone(),
+        name: Some(primary),
+        id: Some(d.name.clone()),
+        source: d.location.clone(),
+        key: d.name.clone(),
+        summary: format!(
+            "{} {}{}{}",
+            d.driver_type,
+            d.name,
+            d.file
+                .as_deref()
+                .map(|f| format!(" ({f})"))
+                .unwrap_or_default(),
+            d.start
+                .as_deref()
+                .map(|s| format!(", start {s}"))
+                .unwrap_or_default()
+        ),
+        detail: detail([
+            ("driver_type", Some(&d.driver_type)),
+            ("file", d.file.as_deref()),
+            ("start", d.start.as_deref()),
+            (
+                "altitudes",
+                (!alt_list.is_empty())
+                    .then(|| alt_list.join(","))
+                    .as_deref(),
+            ),
+            ("team_id", d.team_id.as_deref()),
+        ]),
+        // A driver that loads at boot or system start has kernel reach now, not after a reboot.
+        active: !matches!(d.start.as_deref(), Some("disabled")),
+        noun: "driver",
+        ..Record::default()
+    }
+}
+
+fn registry_key(k: &RegistryKey) -> Record {
+    let product = k
+        .values
+        .get("ProductName")
+        .or_else(|| k.values.get("ProdDisplayName"));
+    Record {
+        kind: Kind::RegistryKey,
+        path: Some(k.path.clone()),
+        source: k.location.clone(),
+        key: k.path.clone(),
+        summary: match product {
+            Some(p) => format!("registry key {} ({p})", k.path),
+            None => format!("registry key {}", k.path),
+        },
+        detail: k
+            .values
+            .iter()
+            .take(16)
+            .map(|(a, b)| (a.clone(), b.clone()))
+            .collect(),
+        noun: "registry keys",
+        ..Record::default()
+    }
+}
+
+fn signer(s: &CodeSigner) -> Record {
+    let who = s
+        .subject
+        .clone()
+        .or_else(|| s.team_id.clone())
+        .unwrap_or_default();
+    Record {
+        kind: Kind::Signer,
+        subject: s.subject.clone(),
+        id: s.team_id.clone(),
+        source: s.path.clone(),
+        key: s.path.clone(),
+        summary: format!("{} signed by {who}", s.path),
+        detail: detail([
+            ("format", Some(&s.format)),
+            ("subject", s.subject.as_deref()),
+            ("team_id", s.team_id.as_deref()),
+            (
+                "chain",
+                (!s.chain.is_empty())
+                    .then(|| s.chain.join(" <- "))
+                    .as_deref(),
+            ),
+            ("enclosing", s.enclosing.as_deref()),
+        ]),
+        active: true,
+        noun: "signed file",
+        ..Record::default()
+    }
 }
 
 fn package(p: &Package) -> Record {
     let state = p.state.as_deref().unwrap_or("installed");
+    let bundle = matches!(p.source, PackageSource::MacApp | PackageSource::MacReceipt);
     let hold = if p.hold { ", on hold" } else { "" };
     Record {
         kind: Kind::Package,
+        also_kinds: if bundle && p.id.is_some() {
+            vec![Kind::AppBundle]
+        } else {
+            Vec::new()
+        },
+        alt_names: p.id.iter().filter(|_| bundle).cloned().collect(),
         name: Some(p.name.clone()),
+        id: p.id.clone(),
         publisher: p.vendor.clone(),
         package_source: Some(p.source.as_str().to_owned()),
         source: p.location.clone(),
@@ -126,6 +281,10 @@ fn package(p: &Package) -> Record {
             ("arch", p.arch.as_deref()),
             ("maintainer", p.vendor.as_deref()),
             ("hold", p.hold.then_some("true")),
+            ("id", p.id.as_deref()),
+            ("scope", p.scope.as_deref()),
+            ("uninstall", p.uninstall.as_deref()),
+            ("install_location", p.install_location.as_deref()),
         ]),
         active: state == "installed",
         remnant: p.is_config_only(),
@@ -137,6 +296,12 @@ fn package(p: &Package) -> Record {
 fn service(s: &Service) -> Record {
     Record {
         kind: Kind::Service,
+        also_kinds: if s.scope.starts_with("launchd") {
+            vec![Kind::AppBundle]
+        } else {
+            Vec::new()
+        },
+        id: s.scope.starts_with("launchd").then(|| s.name.clone()),
         name: Some(s.name.clone()),
         exec: s.exec.clone(),
         source: s.location.clone(),
@@ -152,6 +317,7 @@ fn service(s: &Service) -> Record {
             ("exec", s.exec.as_deref()),
             ("description", s.description.as_deref()),
             ("enabled", Some(if s.enabled { "true" } else { "false" })),
+            ("start", s.start.as_deref()),
         ]),
         active: s.enabled,
         noun: "service definition",

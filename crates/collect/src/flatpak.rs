@@ -76,7 +76,9 @@ pub fn release_version(xml: &str) -> Option<String> {
     let start = xml.find("<release ")?;
     let tag = &xml[start..start + xml[start..].find('>')?];
     let v = tag.split("version=").nth(1)?;
-    let quote = v.chars().next()?;
+    // Only XML's own quotes delimit an attribute; a typographic quote is not one
+    // (a fuzzer found that slicing past a multi-byte first char panicked).
+    let quote = v.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let rest = &v[1..];
     Some(rest[..rest.find(quote)?].to_owned())
 }
@@ -88,5 +90,15 @@ mod tests {
         let xml = r#"<component><releases><release version="1.2.3" date="2024"/><release version="1.0"/></releases></component>"#;
         assert_eq!(super::release_version(xml).as_deref(), Some("1.2.3"));
         assert_eq!(super::release_version("<component/>"), None);
+    }
+
+    #[test]
+    fn fuzz_regressions_do_not_panic() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/regressions/flatpak_release");
+        for e in std::fs::read_dir(dir).unwrap() {
+            let bytes = std::fs::read(e.unwrap().path()).unwrap();
+            let _ = super::release_version(&String::from_utf8_lossy(&bytes));
+        }
+        assert_eq!(super::release_version("<release version=\u{201c}1.0\u{201d}>"), None);
     }
 }

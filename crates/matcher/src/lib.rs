@@ -157,7 +157,8 @@ fn build(
         product_name: product
             .map(|p| p.name.clone())
             .unwrap_or_else(|| ind.product.clone()),
-        kind: ind.kind.as_str().to_owned(),
+        // The kind of *evidence*: a LaunchDaemon matched by a bundle-id rule is a service finding.
+        kind: rec.kind.as_str().to_owned(),
         indicator: ind.id.clone(),
         confidence: ind
             .confidence

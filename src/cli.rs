@@ -70,6 +70,14 @@ pub struct ScanArgs {
     /// Skip a collector (dpkg, rpm, apk, pacman, snap, flatpak, systemd, kmod, certs, browser, paths, procs, settings). Repeatable.
     #[arg(long, value_name = "NAME", value_delimiter = ',')]
     pub skip: Vec<String>,
+    /// Also sweep the file tree: report covered code signers (Authenticode on PE
+    /// files, Apple Team IDs on Mach-O) and catalog file names, wherever they lie.
+    /// Reads only headers and signature tables, in parallel.
+    #[arg(long)]
+    pub deep: bool,
+    /// Directory inside the root to sweep (repeatable; implies --deep). Default: the whole root.
+    #[arg(long = "path", value_name = "DIR")]
+    pub paths: Vec<String>,
     /// Colour the table output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,

@@ -48,6 +48,10 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
         bar.inc(1);
     });
     bar.finish_and_clear();
+    let mut out = out;
+    if args.deep || !args.paths.is_empty() {
+        out.extend(deep_sweep(&root, &catalog, &args.paths));
+    }
     let findings = uproot_matcher::match_inventory(&compiled, &out.inventory);
     let host = uproot_collect::host::host_facts(&root, &shown, platform);
     let info = CatalogInfo {
@@ -64,6 +68,19 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
     );
     write_report(args, &report)?;
     Ok(report.exit_code())
+}
+
+fn deep_sweep(root: &Root, catalog: &Catalog, paths: &[String]) -> uproot_collect::Output {
+    let mut opts = uproot_collect::deep::DeepOptions { name_globs: catalog.deep_name_globs(), ..Default::default() };
+    if !paths.is_empty() {
+        opts.paths = paths.to_vec();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} deep sweep: {pos} files {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.enable_steady_tick(Duration::from_millis(100));
+    let out = uproot_collect::deep::sweep(root, &opts, &|n| bar.set_position(n));
+    bar.finish_and_clear();
+    out
 }
 
 /// A bar on stderr; indicatif hides it when stderr is not a terminal.

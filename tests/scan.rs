@@ -469,3 +469,32 @@ fn nss_cert9_db_root_is_found() {
     let inv = r["inventory"]["certificates"].as_array().unwrap();
     assert_eq!(inv.len(), 2, "{inv:#?}");
 }
+
+#[test]
+fn deep_sweep_reports_signers_and_embedded_engines() {
+    let (code, r) = scan_json(&fixture("deep-embedded"), &["--deep"]);
+    assert_eq!(code, 1);
+    let signers = findings(&r, "signer");
+    let emb = signers
+        .iter()
+        .find(|f| f["evidence"]["source"] == "/Program Files/OtherVendor/engine/kavbase.dll")
+        .expect("kavbase.dll signer finding");
+    assert_eq!(emb["vendor"], "kaspersky");
+    assert_eq!(emb["embedded_in"], "/Program Files/OtherVendor");
+    assert!(emb["evidence"]["detail"]["subject"].as_str().unwrap().contains("O=AO Kaspersky Lab"));
+    assert!(emb["evidence"]["detail"]["chain"].as_str().is_some(), "the signer chain is shown: {emb:#}");
+    // The benign vendor's own signed binary is not a finding.
+    assert!(!signers.iter().any(|f| f["evidence"]["source"] == "/Program Files/OtherVendor/app.exe"));
+    // Catalog file names are found wherever they lie.
+    let files = findings(&r, "file");
+    assert!(files.iter().any(|f| f["evidence"]["source"] == "/Windows/System32/drivers/klif.sys"), "{files:#?}");
+    // Finding ids are unique even when one file carries two signatures.
+    let mut ids: Vec<&str> = r["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n);
+    // Without --deep, no file is opened beyond the catalog's paths.
+    let (_, shallow) = scan_json(&fixture("deep-embedded"), &[]);
+    assert!(findings(&shallow, "signer").is_empty());
+}

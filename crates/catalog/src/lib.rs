@@ -261,6 +261,18 @@ impl Catalog {
         })
     }
 
+    /// File-name patterns the deep sweep reports wherever they lie: the exact
+    /// names and globs of driver and process rules (`klif.sys`, `avp.exe`).
+    pub fn deep_name_globs(&self) -> Vec<String> {
+        self.collect_field(|i| {
+            matches!(i.kind, Kind::Driver | Kind::Process).then(|| {
+                let mut v = i.matcher.name.clone();
+                v.extend(i.matcher.name_glob.iter().cloned());
+                v
+            })
+        })
+    }
+
     /// In-root settings files that `setting` indicators read.
     pub fn setting_files(&self) -> Vec<String> {
         self.collect_field(|i| (i.kind == Kind::Setting).then(|| i.matcher.file.clone()))

@@ -17,15 +17,14 @@
 pub mod root;
 
 pub mod apk;
-pub mod deep;
-pub mod macos;
-pub mod windows;
 pub mod browser;
 pub mod certs;
+pub mod deep;
 pub mod dpkg;
 pub mod flatpak;
 pub mod host;
 pub mod kmod;
+pub mod macos;
 pub mod pacman;
 pub mod paths;
 pub mod procs;
@@ -36,6 +35,7 @@ pub mod sqlite;
 mod stanza;
 pub mod systemd;
 pub mod users;
+pub mod windows;
 
 pub use root::{Root, RootError};
 use uproot_inventory::{Inventory, SourceError};
@@ -76,7 +76,8 @@ impl Output {
         self.errors.push(SourceError::new(source, message));
     }
 
-    fn extend(&mut self, other: Output) {
+    /// Appends everything from `other`.
+    pub fn extend(&mut self, other: Output) {
         self.inventory.extend(other.inventory);
         self.errors.extend(other.errors);
     }
@@ -128,7 +129,9 @@ pub fn detect_platform(root: &Root) -> Platform {
     if ci.is_dir("/Windows/System32/config") {
         Platform::Windows
     } else if root.exists("/System/Library/CoreServices/SystemVersion.plist")
-        || (root.is_dir("/Applications") && root.is_dir("/Library") && !root.exists("/etc/os-release"))
+        || (root.is_dir("/Applications")
+            && root.is_dir("/Library")
+            && !root.exists("/etc/os-release"))
     {
         Platform::Macos
     } else {

@@ -212,12 +212,20 @@ impl Root {
                 Ok(m) => m,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     // Retry with the name as it is really spelled on disk.
-                    match self.case_insensitive.then(|| find_ignoring_case(&parent, &comp)).flatten() {
+                    match self
+                        .case_insensitive
+                        .then(|| find_ignoring_case(&parent, &comp))
+                        .flatten()
+                    {
                         Some(real) => {
                             pending.push(real);
                             continue;
                         }
-                        None => return Err(RootError::NotFound { path: path.to_owned() }),
+                        None => {
+                            return Err(RootError::NotFound {
+                                path: path.to_owned(),
+                            })
+                        }
                     }
                 }
                 Err(e) => return Err(io_err(path, e)),
@@ -389,7 +397,10 @@ pub fn join(dir: &str, name: &str) -> String {
 fn find_ignoring_case(dir: &Path, name: &OsString) -> Option<OsString> {
     let want = name.to_string_lossy().to_lowercase();
     let mut found = None;
-    for entry in std::fs::read_dir(dir).ok()?.take(Limits::default().max_dir_entries) {
+    for entry in std::fs::read_dir(dir)
+        .ok()?
+        .take(Limits::default().max_dir_entries)
+    {
         let entry = entry.ok()?;
         if entry.file_name().to_string_lossy().to_lowercase() == want {
             if found.is_some() {
@@ -503,10 +514,20 @@ mod tests {
         std::fs::create_dir_all(root.path().join("Windows/System32/config")).unwrap();
         std::fs::write(root.path().join("Windows/System32/config/SOFTWARE"), "hive").unwrap();
         let strict = Root::new(root.path(), false).unwrap();
-        assert!(strict.read("/windows/system32/config/software").unwrap_err().is_not_found());
+        assert!(strict
+            .read("/windows/system32/config/software")
+            .unwrap_err()
+            .is_not_found());
         let ci = strict.with_case_insensitive(true);
-        assert_eq!(ci.read_to_string("/windows/system32/config/software").unwrap(), "hive");
-        assert!(ci.read("/windows/system32/config/missing").unwrap_err().is_not_found());
+        assert_eq!(
+            ci.read_to_string("/windows/system32/config/software")
+                .unwrap(),
+            "hive"
+        );
+        assert!(ci
+            .read("/windows/system32/config/missing")
+            .unwrap_err()
+            .is_not_found());
     }
 
     #[test]

@@ -230,7 +230,8 @@ fn signer(s: &CodeSigner) -> Record {
         subject: s.subject.clone(),
         id: s.team_id.clone(),
         source: s.path.clone(),
-        key: s.path.clone(),
+        // A file can carry several signatures (SHA-1 and SHA-256); each is its own evidence.
+        key: format!("{}#{who}", s.path),
         summary: format!("{} signed by {who}", s.path),
         detail: detail([
             ("format", Some(&s.format)),
@@ -401,8 +402,13 @@ fn extension(e: &BrowserExtension) -> Record {
 }
 
 fn file(f: &FileEntry) -> Record {
+    // A regular file is also tested by its name against driver and process
+    // rules, so the deep sweep finds `klif.sys` or `kavremover.exe` wherever it lies.
+    let base = (f.file_type == "file").then(|| f.path.rsplit(['/', '\\']).next().unwrap_or(&f.path).to_owned());
     Record {
         kind: Kind::File,
+        also_kinds: if base.is_some() { vec![Kind::Driver, Kind::Process] } else { Vec::new() },
+        alt_names: base.into_iter().collect(),
         path: Some(f.path.clone()),
         source: f.path.clone(),
         key: f.path.clone(),

@@ -71,12 +71,18 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
 }
 
 fn deep_sweep(root: &Root, catalog: &Catalog, paths: &[String]) -> uproot_collect::Output {
-    let mut opts = uproot_collect::deep::DeepOptions { name_globs: catalog.deep_name_globs(), ..Default::default() };
+    let mut opts = uproot_collect::deep::DeepOptions {
+        name_globs: catalog.deep_name_globs(),
+        ..Default::default()
+    };
     if !paths.is_empty() {
         opts.paths = paths.to_vec();
     }
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} deep sweep: {pos} files {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} deep sweep: {pos} files {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     bar.enable_steady_tick(Duration::from_millis(100));
     let out = uproot_collect::deep::sweep(root, &opts, &|n| bar.set_position(n));
     bar.finish_and_clear();

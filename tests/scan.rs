@@ -481,15 +481,33 @@ fn deep_sweep_reports_signers_and_embedded_engines() {
         .expect("kavbase.dll signer finding");
     assert_eq!(emb["vendor"], "kaspersky");
     assert_eq!(emb["embedded_in"], "/Program Files/OtherVendor");
-    assert!(emb["evidence"]["detail"]["subject"].as_str().unwrap().contains("O=AO Kaspersky Lab"));
-    assert!(emb["evidence"]["detail"]["chain"].as_str().is_some(), "the signer chain is shown: {emb:#}");
+    assert!(emb["evidence"]["detail"]["subject"]
+        .as_str()
+        .unwrap()
+        .contains("O=AO Kaspersky Lab"));
+    assert!(
+        emb["evidence"]["detail"]["chain"].as_str().is_some(),
+        "the signer chain is shown: {emb:#}"
+    );
     // The benign vendor's own signed binary is not a finding.
-    assert!(!signers.iter().any(|f| f["evidence"]["source"] == "/Program Files/OtherVendor/app.exe"));
+    assert!(!signers
+        .iter()
+        .any(|f| f["evidence"]["source"] == "/Program Files/OtherVendor/app.exe"));
     // Catalog file names are found wherever they lie.
     let files = findings(&r, "file");
-    assert!(files.iter().any(|f| f["evidence"]["source"] == "/Windows/System32/drivers/klif.sys"), "{files:#?}");
+    assert!(
+        files
+            .iter()
+            .any(|f| f["evidence"]["source"] == "/Windows/System32/drivers/klif.sys"),
+        "{files:#?}"
+    );
     // Finding ids are unique even when one file carries two signatures.
-    let mut ids: Vec<&str> = r["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    let mut ids: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
     let n = ids.len();
     ids.sort();
     ids.dedup();
@@ -497,4 +515,49 @@ fn deep_sweep_reports_signers_and_embedded_engines() {
     // Without --deep, no file is opened beyond the catalog's paths.
     let (_, shallow) = scan_json(&fixture("deep-embedded"), &[]);
     assert!(findings(&shallow, "signer").is_empty());
+}
+
+#[test]
+fn macos_root_finds_app_receipt_launchd_and_renamed_bundle() {
+    let (code, r) = scan_json(&fixture("macos-kaspersky"), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(r["host"]["os"], "macos");
+    let keys = |kind: &str| -> Vec<String> {
+        findings(&r, kind)
+            .iter()
+            .map(|f| f["evidence"]["key"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // The app bundle, read from a binary Info.plist.
+    let pkgs = findings(&r, "package");
+    assert!(
+        pkgs.iter()
+            .any(|f| f["evidence"]["detail"]["package_source"] == "mac-app"
+                && f["evidence"]["detail"]["id"] == "com.kaspersky.kav"),
+        "{pkgs:#?}"
+    );
+    // The installer receipt.
+    assert!(keys("package").contains(&"com.kaspersky.kav.core".to_owned()));
+    // The LaunchDaemon.
+    assert!(keys("service").contains(&"com.kaspersky.kav".to_owned()));
+    // A renamed bundle is still caught by the Team ID in its code signature.
+    let signers = findings(&r, "signer");
+    let renamed = signers
+        .iter()
+        .find(|f| {
+            f["evidence"]["source"]
+                .as_str()
+                .unwrap()
+                .starts_with("/Applications/Renamed Tool.app/")
+        })
+        .expect("renamed bundle");
+    assert_eq!(renamed["evidence"]["detail"]["team_id"], "2Y8XE5CQ94");
+    assert!(
+        renamed["embedded_in"].is_null(),
+        "a bundle's own binary is not embedded"
+    );
+    // Kernel and system extensions.
+    assert!(findings(&r, "driver").len() >= 2);
+    let (code, clean) = scan_json(&fixture("macos-clean"), &[]);
+    assert_eq!(code, 0, "{:#}", clean["findings"]);
 }

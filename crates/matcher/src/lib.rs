@@ -116,7 +116,10 @@ fn build(
     // A rule's severity describes its own kind of evidence: `klif.sys` as a loaded
     // minifilter is critical, the same name as a file on disk is not.
     let override_applies = ind.kind == rec.kind;
-    let mut severity = ind.severity.filter(|_| override_applies).unwrap_or_else(|| kind_severity(rec.kind, rec));
+    let mut severity = ind
+        .severity
+        .filter(|_| override_applies)
+        .unwrap_or_else(|| kind_severity(rec.kind, rec));
     if remnant {
         severity = severity.min(Severity::Low);
     }

@@ -220,11 +220,12 @@ fn registry_key(k: &RegistryKey) -> Record {
 }
 
 fn signer(s: &CodeSigner) -> Record {
-    let who = s
-        .subject
-        .clone()
-        .or_else(|| s.team_id.clone())
-        .unwrap_or_default();
+    let who = match (&s.team_id, &s.subject) {
+        (Some(team), Some(ident)) if s.format == "apple" => format!("Team ID {team} ({ident})"),
+        (Some(team), None) => format!("Team ID {team}"),
+        (_, Some(subject)) => subject.clone(),
+        (None, None) => "an unknown signer".to_owned(),
+    };
     Record {
         kind: Kind::Signer,
         subject: s.subject.clone(),
@@ -288,7 +289,8 @@ fn package(p: &Package) -> Record {
             ("install_location", p.install_location.as_deref()),
         ]),
         active: state == "installed",
-        remnant: p.is_config_only(),
+        // dpkg `config-files`, or a macOS install-history row: the product was there, maybe still is.
+        remnant: p.is_config_only() || state == "history",
         noun: "package configuration (purge it)",
         ..Record::default()
     }
@@ -404,10 +406,20 @@ fn extension(e: &BrowserExtension) -> Record {
 fn file(f: &FileEntry) -> Record {
     // A regular file is also tested by its name against driver and process
     // rules, so the deep sweep finds `klif.sys` or `kavremover.exe` wherever it lies.
-    let base = (f.file_type == "file").then(|| f.path.rsplit(['/', '\\']).next().unwrap_or(&f.path).to_owned());
+    let base = (f.file_type == "file").then(|| {
+        f.path
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(&f.path)
+            .to_owned()
+    });
     Record {
         kind: Kind::File,
-        also_kinds: if base.is_some() { vec![Kind::Driver, Kind::Process] } else { Vec::new() },
+        also_kinds: if base.is_some() {
+            vec![Kind::Driver, Kind::Process]
+        } else {
+            Vec::new()
+        },
         alt_names: base.into_iter().collect(),
         path: Some(f.path.clone()),
         source: f.path.clone(),

@@ -222,5 +222,8 @@ pub fn collect_with(
     for r in results {
         all.extend(r);
     }
+    // Several collectors read the same hive or file; one damaged file is one error.
+    let mut seen = std::collections::HashSet::new();
+    all.errors.retain(|e| seen.insert((e.source.clone(), e.message.clone())));
     all
 }

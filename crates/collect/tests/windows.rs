@@ -102,7 +102,11 @@ fn assert_uninstall(hive: &mut Hive, key: &str, expected: &str, count: usize) ->
     assert_eq!(pkgs.len(), count, "{expected}: {:#?}", rows(&pkgs));
     assert_eq!(rows(&pkgs), want_rows, "{expected}");
     assert_eq!(subkeys(&pkgs), want_keys, "{expected}");
-    assert!(hive.problems().is_empty(), "{:?}", hive.problems());
+    let problems = hive.problems();
+    assert!(
+        problems.iter().all(|p| p.contains("not closed cleanly")),
+        "{problems:?}"
+    );
     pkgs
 }
 
@@ -852,7 +856,19 @@ fn real_hives_are_clean_for_the_guard_and_walk_completely() {
         assert!(bytes == before, "{rel}: the guard changed a clean hive");
         let sum = read_hive_bytes(&before).unwrap();
         assert!(sum.keys > 0 && !sum.truncated, "{rel}: {sum:?}");
-        assert!(sum.problems.is_empty(), "{rel}: {:?}", sum.problems);
+        // Two real hives were copied while Windows had them open (sequence numbers
+        // differ): that is said, and nothing else.
+        let dirty = rel.contains("NTUSER_with_winscp") || rel.contains("amcache");
+        assert_eq!(report.dirty.is_some(), dirty, "{rel}");
+        let expected = usize::from(dirty);
+        assert_eq!(sum.problems.len(), expected, "{rel}: {:?}", sum.problems);
+        assert!(
+            sum.problems
+                .iter()
+                .all(|p| p.contains("not closed cleanly")),
+            "{rel}: {:?}",
+            sum.problems
+        );
     }
 }
 

@@ -256,6 +256,7 @@ fn package(p: &Package) -> Record {
     let state = p.state.as_deref().unwrap_or("installed");
     let bundle = matches!(p.source, PackageSource::MacApp | PackageSource::MacReceipt);
     let hold = if p.hold { ", on hold" } else { "" };
+    let scope = p.scope.as_deref().filter(|s| *s != "machine").map(|s| format!(", {s}")).unwrap_or_default();
     Record {
         kind: Kind::Package,
         also_kinds: if bundle && p.id.is_some() {
@@ -271,7 +272,7 @@ fn package(p: &Package) -> Record {
         source: p.location.clone(),
         key: p.name.clone(),
         summary: format!(
-            "{} package {} {} ({state}{hold})",
+            "{} package {} {} ({state}{hold}{scope})",
             p.source.as_str(),
             p.name,
             p.version

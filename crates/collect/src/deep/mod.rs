@@ -19,6 +19,13 @@
 //! Directories are deduplicated by `(dev, inode)`, so bind mounts cannot make
 //! the walk loop; depth and entries per directory are bounded.
 //!
+//! Limit: without `openat` (the crate forbids `unsafe`, and std has no
+//! safe `openat`), files are opened by host path. `O_NOFOLLOW` covers the
+//! last component only, so on a tree that is being changed *while* it is
+//! swept, a directory swapped for a symlink between listing and open could
+//! be followed once. On a live root that is the host anyway; an image is
+//! normally not changing under the scan.
+//!
 //! Cost: one `open` + `read(4096)` + `close` per regular file, plus the
 //! certificate table of signed PE images. Nothing else of a file is read.
 //! The walk runs on the calling thread and, once the tree proves big, on
@@ -46,7 +53,8 @@ use crate::{root_message, Output, Root};
 pub struct DeepOptions {
     /// In-root directories (or files) to sweep. Empty means `["/"]`.
     pub paths: Vec<String>,
-    /// Files larger than this are counted but not opened.
+    /// PE and Mach-O files larger than this are not parsed past their first
+    /// 4 KiB (counted as skipped); a name match is still reported.
     pub max_file_bytes: u64,
     /// Largest Authenticode certificate table read from one file.
     pub max_signature_bytes: u64,
@@ -95,7 +103,8 @@ pub struct SweepStats {
     pub signatures: u64,
     /// Symlinks seen (never followed).
     pub symlinks: u64,
-    /// Files not opened because of their size, type or a skipped pseudo filesystem.
+    /// Entries not sniffed: devices, fifos and sockets (never opened), and
+    /// PE or Mach-O files over [`DeepOptions::max_file_bytes`].
     pub skipped: u64,
 }
 

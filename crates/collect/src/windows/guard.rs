@@ -25,10 +25,11 @@ pub const HBIN_START: usize = 0x1000;
 /// An offset notatin will find outside any hive it is given (and whose `+ 0x1000`
 /// does not overflow a `u32`), used to cut a reference.
 pub const CUT: u32 = u32::MAX - HBIN_START as u32;
-/// Values read per key; more than any real key holds.
-pub const MAX_VALUES_PER_KEY: u32 = 1 << 16;
-/// Subkeys read per key; more than any key uproot reads holds.
-pub const MAX_SUBKEYS_PER_KEY: usize = 100_000;
+/// Values read per key: notatin's own limit, above anything Windows writes.
+pub const MAX_VALUES_PER_KEY: u32 = 1 << 20;
+/// Subkeys per key. Real hives have keys with a few hundred thousand
+/// (`Installer\UserData\…\Components`); notatin returns none at all past 2^20.
+pub const MAX_SUBKEYS_PER_KEY: usize = 1_000_000;
 /// notatin reads a key only if its cell is at least this large.
 const MIN_NK: usize = 0x50;
 /// Past this many value-data bytes (more than the file could hold without
@@ -72,12 +73,20 @@ pub struct Report {
     pub beyond_end: u64,
     /// `(file length, length the base block declares)` when the file is shorter.
     pub truncated: Option<(usize, usize)>,
+    /// The base block's two sequence numbers, when they differ: Windows did not
+    /// close the hive cleanly, and its latest changes are in the `.LOG1`/`.LOG2`
+    /// transaction logs beside it, which are not applied (replaying them would
+    /// rewrite the cells after this pass has checked them).
+    pub dirty: Option<(u32, u32)>,
 }
 
 impl Report {
     /// One human sentence per kind of problem found, empty for a clean hive.
     pub fn messages(&self) -> Vec<String> {
         let mut m = Vec::new();
+        if let Some((a, b)) = self.dirty {
+            m.push(format!("the hive was not closed cleanly (sequence numbers {a} and {b}); changes still in its .LOG1/.LOG2 transaction logs are not applied, so the most recent ones may be missing"));
+        }
         if let Some((len, want)) = self.truncated {
             m.push(format!("the file is {len} bytes but its header declares {want}: truncated; what lies beyond the end is missing"));
         }
@@ -119,9 +128,12 @@ impl Report {
             + self.beyond_end
     }
 
-    /// True when nothing was cut.
+    /// True when nothing was cut or found missing (a dirty hive can be clean).
     pub fn is_clean(&self) -> bool {
-        *self == Report::default()
+        Report {
+            dirty: None,
+            ..self.clone()
+        } == Report::default()
     }
 }
 
@@ -205,6 +217,10 @@ pub fn sanitize(buf: &mut [u8]) -> Result<Report, GuardError> {
     };
     if buf.len() < HBIN_START + declared {
         w.report.truncated = Some((buf.len(), HBIN_START + declared));
+    }
+    let (seq1, seq2) = (u32_at(buf, 4).unwrap_or(0), u32_at(buf, 8).unwrap_or(0));
+    if seq1 != seq2 {
+        w.report.dirty = Some((seq1, seq2));
     }
     let mut stack = vec![root];
     w.seen_keys.insert(root);
@@ -305,7 +321,9 @@ impl Walk {
             } else if !self.seen_lists.insert(sub) {
                 self.report.shared_lists += 1;
                 put_u32(buf, at, CUT);
-            } else if entries.len() >= MAX_SUBKEYS_PER_KEY {
+            } else if entries.len() + usize::from(u16_at(buf, sabs + 6).unwrap_or(0))
+                > MAX_SUBKEYS_PER_KEY
+            {
                 // Keep the first `i` leaf lists only.
                 self.report.clamped_counts += 1;
                 put_u16(buf, labs + 6, i as u16);
@@ -337,28 +355,30 @@ impl Walk {
             // notatin would fail to read the list, after reserving room for `count`.
             return self.clamp(buf, nk + 0x28, 0);
         }
-        if count > MAX_VALUES_PER_KEY {
-            self.clamp(buf, nk + 0x28, MAX_VALUES_PER_KEY);
-        }
-        let count = count.min(MAX_VALUES_PER_KEY) as usize;
-        for i in 0..count {
+        let count = count.min(MAX_VALUES_PER_KEY);
+        // notatin stops at the first value it cannot read; the count is lowered
+        // to the values before it, so it reserves no more than it reads.
+        let mut readable = 0u32;
+        for i in 0..count as usize {
             let at = vabs + 4 + 4 * i;
             let vk = u32_at(buf, at).unwrap_or(CUT);
             let Some(kabs) = cell(buf, vk, 24) else {
                 self.bad(buf, vk);
-                put_u32(buf, at, CUT);
-                return; // notatin stops at the first unreadable value
+                break;
             };
+            let size = u32_at(buf, kabs).map_or(0, |s| (s as i32).unsigned_abs() as usize);
+            if sig_at(buf, kabs) != Some(b"vk") || size < 24 || size > buf.len() - kabs {
+                self.report.bad_offsets += 1;
+                break;
+            }
             if !self.seen_values.insert(vk) {
                 self.report.repeated_cells += 1;
-                return put_u32(buf, at, CUT);
+                break;
             }
-            if sig_at(buf, kabs) != Some(b"vk") {
-                return;
-            }
-            let size = u32_at(buf, kabs + 8).unwrap_or(0);
-            if size & 0x8000_0000 == 0 {
-                let cost = u64::from(size);
+            readable += 1;
+            let data = u32_at(buf, kabs + 8).unwrap_or(0);
+            if data & 0x8000_0000 == 0 {
+                let cost = u64::from(data);
                 if cost > self.budget {
                     self.report.emptied_values += 1;
                     put_u32(buf, kabs + 8, 0x8000_0000); // resident, zero bytes
@@ -366,6 +386,9 @@ impl Walk {
                     self.budget -= cost;
                 }
             }
+        }
+        if readable < u32_at(buf, nk + 0x28).unwrap_or(0) {
+            put_u32(buf, nk + 0x28, readable);
         }
     }
 

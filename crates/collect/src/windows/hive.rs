@@ -15,6 +15,7 @@
 
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
 use notatin::cell_key_node::CellKeyNode;
 use notatin::cell_value::CellValue;
@@ -135,32 +136,40 @@ pub fn name_eq(a: &str, b: &str) -> bool {
 }
 
 /// One key, with its values already read.
+///
+/// The path is kept as the parent's path (shared by all siblings) plus the
+/// key's own name, so listing many subkeys of a deep key costs one copy of the
+/// parent path, not one per child.
 #[derive(Clone)]
 pub struct Key {
     node: CellKeyNode,
-    path: String,
+    /// Path of the parent key; `None` for the root key.
+    parent: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Key").field("path", &self.path).finish()
+        f.debug_struct("Key").field("path", &self.path()).finish()
     }
 }
 
 impl Key {
-    /// The key's own name as stored.
+    /// The key's own name as stored (empty for the root key).
     pub fn name(&self) -> &str {
-        if self.path.is_empty() {
-            ""
-        } else {
-            &self.node.key_name
+        match self.parent {
+            Some(_) => &self.node.key_name,
+            None => "",
         }
     }
 
     /// Path from the hive root, `\`-separated, in the spelling stored in the hive;
     /// empty for the root key.
-    pub fn path(&self) -> &str {
-        &self.path
+    pub fn path(&self) -> String {
+        match self.parent.as_deref() {
+            None => String::new(),
+            Some("") => self.node.key_name.clone(),
+            Some(p) => format!("{p}\\{}", self.node.key_name),
+        }
     }
 
     /// The value named `name` (case-insensitive; `""` is the default value).
@@ -308,32 +317,31 @@ impl Hive {
             .call(|p| p.get_root_key())?
             .map_err(|e| HiveError::Parse(e.to_string()))?
             .ok_or_else(|| HiveError::Parse("no root key (unsupported hive file type)".into()))?;
-        Ok(Key {
-            node,
-            path: String::new(),
-        })
+        Ok(Key { node, parent: None })
     }
 
     /// The subkeys of `key`, in hive order (at most
     /// [`guard::MAX_SUBKEYS_PER_KEY`]).
     pub fn subkeys(&mut self, key: &Key) -> Result<Vec<Key>, HiveError> {
         let mut node = key.node.clone();
+        // notatin prefixes every child's path with this one; paths are tracked
+        // here instead (see `Key`), so a deep key with many children stays cheap.
+        node.path = String::new();
         let children = self.call(|p| node.read_sub_keys(p))?;
+        let parent: Arc<str> = Arc::from(key.path());
         if let Some(text) = notatin_problems(&node.logs) {
-            self.problem(format!("key `{}`: {text}", display_path(&key.path)));
+            self.problem(format!("key `{}`: {text}", display_path(&parent)));
         }
         let mut out = Vec::with_capacity(children.len());
         for child in children.into_iter().take(guard::MAX_SUBKEYS_PER_KEY) {
             if let Some(text) = notatin_problems(&child.logs) {
-                let (parent, name) = (display_path(&key.path), &child.key_name);
-                self.problem(format!("key `{parent}\\{name}`: {text}"));
+                let name = &child.key_name;
+                self.problem(format!("key `{}\\{name}`: {text}", display_path(&parent)));
             }
-            let path = if key.path.is_empty() {
-                child.key_name.clone()
-            } else {
-                format!("{}\\{}", key.path, child.key_name)
-            };
-            out.push(Key { node: child, path });
+            out.push(Key {
+                node: child,
+                parent: Some(parent.clone()),
+            });
         }
         Ok(out)
     }

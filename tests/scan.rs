@@ -561,3 +561,52 @@ fn macos_root_finds_app_receipt_launchd_and_renamed_bundle() {
     let (code, clean) = scan_json(&fixture("macos-clean"), &[]);
     assert_eq!(code, 0, "{:#}", clean["findings"]);
 }
+
+#[test]
+fn windows_root_finds_kes_kpm_klif_and_root_ca() {
+    let (code, r) = scan_json(&fixture("windows-kes"), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(r["host"]["os"], "windows");
+    let pkgs = findings(&r, "package");
+    let kes = pkgs
+        .iter()
+        .find(|f| f["evidence"]["key"] == "Kaspersky Endpoint Security for Windows")
+        .expect("KES");
+    assert_eq!(kes["evidence"]["detail"]["scope"], "machine");
+    assert!(
+        kes["evidence"]["detail"]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with('{'),
+        "MSI ProductCode recorded"
+    );
+    let kpm = pkgs
+        .iter()
+        .find(|f| f["evidence"]["key"] == "Kaspersky Password Manager")
+        .expect("KPM");
+    assert_eq!(kpm["evidence"]["detail"]["scope"], "user:alice");
+    let drivers = findings(&r, "driver");
+    let klif = drivers
+        .iter()
+        .find(|f| f["evidence"]["key"] == "klif")
+        .expect("klif driver");
+    assert_eq!(klif["severity"], "critical");
+    assert_eq!(klif["evidence"]["detail"]["altitudes"], "320400");
+    let certs = findings(&r, "certificate");
+    assert!(certs.iter().any(|c| c["evidence"]["detail"]["subject"]
+        .as_str()
+        .unwrap()
+        .contains("Kaspersky Anti-Virus Personal Root Certificate")));
+    for f in r["findings"].as_array().unwrap() {
+        assert!(
+            f["authorities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["id"] == "bod-17-01"),
+            "{f:#}"
+        );
+    }
+    // Replacement-protection state is recorded for the remediation check.
+    assert!(!r["inventory"]["protection"].as_array().unwrap().is_empty());
+}

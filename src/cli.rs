@@ -67,7 +67,10 @@ pub struct ScanArgs {
     /// Write the report here instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Skip a collector (dpkg, rpm, apk, pacman, snap, flatpak, systemd, kmod, certs, browser, paths, procs, settings). Repeatable.
+    /// Skip collectors by name, comma-separated or repeated. Linux: dpkg, rpm, apk, pacman,
+    /// snap, flatpak, systemd, kmod, procs. Windows: windows-uninstall, windows-services,
+    /// windows-registry-keys, windows-certs, windows-protection. macOS: macos-apps,
+    /// macos-receipts, launchd, macos-extensions. Every OS: certs, browser, paths, settings.
     #[arg(long, value_name = "NAME", value_delimiter = ',')]
     pub skip: Vec<String>,
     /// Also sweep the file tree: report covered code signers (Authenticode on PE

@@ -114,12 +114,12 @@ pub fn parse_header(blob: &[u8]) -> Result<RpmHeader, RpmError> {
 /// Checks the counts and splits the blob into the index and the data store.
 fn split(blob: &[u8]) -> Result<(&[u8], &[u8]), RpmError> {
     let il = be32(blob, 0).ok_or(RpmError::HeaderTruncated {
-        part: "8-byte preamble",
+        part: "preamble",
         need: 8,
         len: blob.len(),
     })?;
     let dl = be32(blob, 4).ok_or(RpmError::HeaderTruncated {
-        part: "8-byte preamble",
+        part: "preamble",
         need: 8,
         len: blob.len(),
     })?;

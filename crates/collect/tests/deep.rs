@@ -527,11 +527,38 @@ fn live_root_skips_pseudo_filesystems() {
 
 #[test]
 fn enclosing_product_examples() {
-    assert_eq!(enclosing_product(KAV), "/Program Files/OtherVendor");
-    assert_eq!(enclosing_product(AVP), "/Program Files (x86)/Kaspersky Lab");
-    assert_eq!(enclosing_product(KLIF), "/Windows/System32/drivers");
     assert_eq!(
-        enclosing_product("/ProgramData/Kaspersky Lab/AVP21.25/Bases/klids.sys"),
-        "/ProgramData/Kaspersky Lab"
+        enclosing_product(KAV).as_deref(),
+        Some("/Program Files/OtherVendor")
     );
+    assert_eq!(
+        enclosing_product(AVP).as_deref(),
+        Some("/Program Files (x86)/Kaspersky Lab")
+    );
+    // A driver in the shared OS tree belongs to whoever signed it: no product directory.
+    assert_eq!(enclosing_product(KLIF), None);
+    assert_eq!(
+        enclosing_product("/ProgramData/Kaspersky Lab/AVP21.25/Bases/klids.sys").as_deref(),
+        Some("/ProgramData/Kaspersky Lab")
+    );
+}
+
+/// The Mach-O branch, on the macOS fixture (binaries written by
+/// `scripts/fixtures/macos`, with Kaspersky's Team ID 2Y8XE5CQ94).
+#[test]
+fn macho_signers_carry_team_id_and_bundle() {
+    let root = Root::new(fixture("macos-kaspersky"), false).unwrap();
+    let (out, stats) = sweep_with_stats(&root, &opts(&[]), &|_| {});
+    assert!(stats.macho >= 2, "{stats:?}");
+    let kav = signers(&out, "/Applications/Kaspersky.app/Contents/MacOS/kav");
+    assert_eq!(kav.len(), 1, "{:?}", out.inventory.signers);
+    assert_eq!(kav[0].format, "apple");
+    assert_eq!(kav[0].team_id.as_deref(), Some("2Y8XE5CQ94"));
+    assert_eq!(kav[0].subject.as_deref(), Some("com.kaspersky.kav"));
+    // The app's own executable: the bundle is the product, not a host of it.
+    assert_eq!(kav[0].enclosing, None);
+    let kext = signers(&out, "/Library/Extensions/klif.kext/Contents/MacOS/klif");
+    assert_eq!(kext.len(), 1);
+    assert_eq!(kext[0].enclosing, None);
+    assert!(out.inventory.signers.iter().all(|s| s.format == "apple"));
 }

@@ -602,7 +602,7 @@ fn visit_file(ctx: &Ctx<'_>, host: &Path, dir: &str, name: &str, out: &mut Outpu
                         subject: Some(s.signer_subject.clone()),
                         chain: s.chain.clone(),
                         team_id: None,
-                        enclosing: Some(enclosing.clone()),
+                        enclosing: enclosing.clone(),
                     });
                 }
             }
@@ -621,7 +621,7 @@ fn visit_file(ctx: &Ctx<'_>, host: &Path, dir: &str, name: &str, out: &mut Outpu
                 ctx.counters.signatures.fetch_add(1, Ordering::Relaxed);
                 let path = path();
                 out.inventory.signers.push(CodeSigner {
-                    enclosing: Some(enclosing_product(&path)),
+                    enclosing: enclosing_product(&path),
                     path,
                     format: "apple".into(),
                     subject: identifier,
@@ -668,49 +668,70 @@ mod macho {
 }
 
 /// The product directory a file sits in, for telling a vendor's own product
-/// from its code embedded in another product.
+/// from its code embedded in another product (the matcher calls a covered
+/// signer *embedded* when this directory does not name the vendor).
+/// Components are matched ignoring case.
 ///
-/// * Windows: the first component under `Program Files`, `Program Files (x86)`,
+/// * Windows: the directory right under `Program Files`, `Program Files (x86)`,
 ///   `ProgramData`, or a user's `AppData/Local/Programs`, `AppData/Local` or
-///   `AppData/Roaming` (matched ignoring case):
+///   `AppData/Roaming`:
 ///   `/Program Files/OtherVendor/engine/kavbase.dll` → `/Program Files/OtherVendor`.
-/// * macOS: the outermost `.app` bundle:
-///   `/Applications/Foo.app/Contents/Frameworks/x.dylib` → `/Applications/Foo.app`.
+/// * Bundles: the outermost `.app`, for code inside it other than its own
+///   executables: `/Applications/Foo.app/Contents/Frameworks/x.dylib` →
+///   `/Applications/Foo.app`, while `Foo.app/Contents/MacOS/foo` is the
+///   product itself (`None`: whoever signed it owns it, whatever its name).
+/// * `Library/Application Support/<X>` (system or per user) and `/opt/<X>`.
+/// * `None` in directories every vendor installs into, where the directory
+///   says nothing about a product: a file loose in one of the containers
+///   above, and the OS trees `/Windows`, `/System`, `/usr`, `/lib*`, `/bin`,
+///   `/sbin`, `/etc`, `/boot`, `/private`, `/Library/Extensions`,
+///   `/Library/SystemExtensions`, `/Library/Launch*` (a Kaspersky driver in
+///   `System32/drivers` or a `klif.kext` is Kaspersky's own product).
 /// * Otherwise the directory holding the file.
-pub fn enclosing_product(path: &str) -> String {
+pub fn enclosing_product(path: &str) -> Option<String> {
     let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
-    let prefix = |n: usize| format!("/{}", comps[..n].join("/"));
-    let parent = || {
-        if comps.len() <= 1 {
-            "/".to_string()
-        } else {
-            prefix(comps.len() - 1)
+    let n = comps.len();
+    let prefix = |k: usize| format!("/{}", comps[..k].join("/"));
+    let is = |i: usize, name: &str| comps.get(i).is_some_and(|c| c.eq_ignore_ascii_case(name));
+    for (i, &c) in comps.iter().enumerate().take(n.saturating_sub(1)) {
+        let container = ["Program Files", "Program Files (x86)", "ProgramData"]
+            .iter()
+            .any(|k| c.eq_ignore_ascii_case(k))
+            || (i >= 1
+                && is(i - 1, "AppData")
+                && (is(i, "Roaming") || (is(i, "Local") && !is(i + 1, "Programs"))))
+            || (i >= 2 && is(i - 2, "AppData") && is(i - 1, "Local") && is(i, "Programs"))
+            || (i >= 1 && is(i - 1, "Library") && is(i, "Application Support"))
+            || (i == 0 && is(0, "opt"));
+        if container {
+            // The product directory must be a directory above the file.
+            return (i + 2 < n).then(|| prefix(i + 2));
         }
-    };
-    for (i, c) in comps.iter().enumerate() {
-        let lc = c.to_ascii_lowercase();
-        let is_app_data =
-            |next: &str| i >= 1 && comps[i - 1].eq_ignore_ascii_case("AppData") && lc == next;
-        let container = matches!(
-            lc.as_str(),
-            "program files" | "program files (x86)" | "programdata"
-        ) || ((is_app_data("local") || is_app_data("roaming"))
-            && !comps
-                .get(i + 1)
-                .is_some_and(|n| n.eq_ignore_ascii_case("Programs")))
-            || (lc == "programs"
-                && i >= 2
-                && comps[i - 1].eq_ignore_ascii_case("Local")
-                && comps[i - 2].eq_ignore_ascii_case("AppData"));
-        // The product directory must itself be a directory above the file.
-        if container && i + 2 < comps.len() {
-            return prefix(i + 2);
-        }
-        if lc.ends_with(".app") && i + 1 < comps.len() {
-            return prefix(i + 1);
+        if c.len() > 4 && c[c.len() - 4..].eq_ignore_ascii_case(".app") {
+            let own_executable = n == i + 4 && is(i + 1, "Contents") && is(i + 2, "MacOS");
+            return (!own_executable).then(|| prefix(i + 1));
         }
     }
-    parent()
+    let shared_os_tree = n >= 2
+        && ([
+            "Windows", "System", "usr", "bin", "sbin", "etc", "boot", "private",
+        ]
+        .iter()
+        .any(|k| is(0, k))
+            || comps[0].to_ascii_lowercase().starts_with("lib") && !is(0, "Library")
+            || (is(0, "Library")
+                && [
+                    "Extensions",
+                    "SystemExtensions",
+                    "LaunchDaemons",
+                    "LaunchAgents",
+                ]
+                .iter()
+                .any(|k| is(1, k))));
+    if shared_os_tree || n <= 1 {
+        return None;
+    }
+    Some(prefix(n - 1))
 }
 
 /// Name globs, split into exact names (hashed) and patterns.
@@ -887,40 +908,64 @@ mod tests {
         for (path, want) in [
             (
                 "/Program Files/OtherVendor/engine/kavbase.dll",
-                "/Program Files/OtherVendor",
+                Some("/Program Files/OtherVendor"),
             ),
             (
                 "/Program Files/OtherVendor/app.exe",
-                "/Program Files/OtherVendor",
+                Some("/Program Files/OtherVendor"),
             ),
             (
                 "/program files (x86)/Kaspersky Lab/KES/avp.exe",
-                "/program files (x86)/Kaspersky Lab",
+                Some("/program files (x86)/Kaspersky Lab"),
             ),
             (
                 "/ProgramData/Kaspersky Lab/AVP21.3/Bases/klids.sys",
-                "/ProgramData/Kaspersky Lab",
+                Some("/ProgramData/Kaspersky Lab"),
             ),
-            ("/Program Files/loose.dll", "/Program Files"),
+            ("/Program Files/loose.dll", None),
             (
                 "/Users/al/AppData/Local/Programs/Foo/bin/x.dll",
-                "/Users/al/AppData/Local/Programs/Foo",
+                Some("/Users/al/AppData/Local/Programs/Foo"),
+            ),
+            (
+                "/Users/al/AppData/Local/Bar/x.dll",
+                Some("/Users/al/AppData/Local/Bar"),
             ),
             (
                 "/Users/al/AppData/Roaming/Bar/x.dll",
-                "/Users/al/AppData/Roaming/Bar",
+                Some("/Users/al/AppData/Roaming/Bar"),
             ),
-            (
-                "/Windows/System32/drivers/klif.sys",
-                "/Windows/System32/drivers",
-            ),
+            ("/Users/al/AppData/Local/Programs/x.dll", None),
+            ("/Windows/System32/drivers/klif.sys", None),
+            ("/windows/system32/kl1.dll", None),
             (
                 "/Applications/Foo.app/Contents/Frameworks/k.dylib",
-                "/Applications/Foo.app",
+                Some("/Applications/Foo.app"),
             ),
-            ("/x.exe", "/"),
+            ("/Applications/Foo.app/Contents/MacOS/foo", None),
+            (
+                "/Applications/Foo.app/Contents/Library/LoginItems/H.app/Contents/MacOS/h",
+                Some("/Applications/Foo.app"),
+            ),
+            (
+                "/Library/Application Support/Kaspersky Lab/KAV/Binaries/kav",
+                Some("/Library/Application Support/Kaspersky Lab"),
+            ),
+            ("/Library/Extensions/klif.kext/Contents/MacOS/klif", None),
+            (
+                "/Library/SystemExtensions/UUID/x.systemextension/Contents/MacOS/x",
+                None,
+            ),
+            ("/opt/kaspersky/kesl/bin/x", Some("/opt/kaspersky")),
+            (
+                "/usr/lib/x86_64-linux-gnu/wine/x86_64-windows/wmi.dll",
+                None,
+            ),
+            ("/lib64/x.so", None),
+            ("/Tools/OtherVendor/kavbase.dll", Some("/Tools/OtherVendor")),
+            ("/x.exe", None),
         ] {
-            assert_eq!(enclosing_product(path), want, "{path}");
+            assert_eq!(enclosing_product(path).as_deref(), want, "{path}");
         }
     }
 

@@ -609,4 +609,13 @@ fn windows_root_finds_kes_kpm_klif_and_root_ca() {
     }
     // Replacement-protection state is recorded for the remediation check.
     assert!(!r["inventory"]["protection"].as_array().unwrap().is_empty());
+    // With --deep, the Kaspersky-signed engine inside another vendor's folder is an embedded finding.
+    let (code, deep) = scan_json(&fixture("windows-kes"), &["--deep"]);
+    assert_eq!(code, 1);
+    let emb = findings(&deep, "signer")
+        .into_iter()
+        .find(|f| f["evidence"]["source"] == "/Program Files/OtherVendor/engine/kavbase.dll")
+        .expect("embedded engine");
+    assert_eq!(emb["embedded_in"], "/Program Files/OtherVendor");
+    assert_eq!(emb["vendor"], "kaspersky");
 }

@@ -53,7 +53,7 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
         out.extend(deep_sweep(&root, &catalog, &args.paths));
     }
     let findings = uproot_matcher::match_inventory(&compiled, &out.inventory);
-    let host = uproot_collect::host::host_facts(&root, &shown, platform);
+    let host = uproot_collect::host::host_facts(&root, &shown, platform, out.host.as_ref());
     let info = CatalogInfo {
         version: catalog.version(),
         overlays: catalog.overlays.clone(),

@@ -9,12 +9,15 @@ use crate::{Platform, Root};
 
 /// Reads host facts from the root. Windows and macOS facts come from their
 /// own modules (registry `ComputerName`, `SystemVersion.plist`) when present.
-pub fn host_facts(root: &Root, shown_root: &str, platform: Platform) -> Host {
+pub fn host_facts(root: &Root, shown_root: &str, platform: Platform, collected: Option<&Host>) -> Host {
     let mut host = linux_facts(root, shown_root);
     host.os = platform.as_str().to_owned();
     match platform {
         Platform::Linux => {}
-        Platform::Windows => crate::windows::host_facts(root, &mut host),
+        Platform::Windows => match collected {
+            Some(found) => crate::windows::apply_facts(found, &mut host),
+            None => crate::windows::host_facts(root, &mut host),
+        },
         Platform::Macos => crate::macos::host_facts(root, &mut host),
     }
     host

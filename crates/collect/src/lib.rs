@@ -60,6 +60,9 @@ pub struct Output {
     pub inventory: Inventory,
     /// Sources that could not be read.
     pub errors: Vec<SourceError>,
+    /// Host facts a collector read on the way (the Windows registry collector
+    /// has SOFTWARE and SYSTEM open already); merged by [`host::host_facts`].
+    pub host: Option<uproot_inventory::Host>,
 }
 
 impl Output {
@@ -80,6 +83,9 @@ impl Output {
     pub fn extend(&mut self, other: Output) {
         self.inventory.extend(other.inventory);
         self.errors.extend(other.errors);
+        if other.host.is_some() {
+            self.host = other.host;
+        }
     }
 }
 

@@ -16,7 +16,7 @@
 use uproot_inventory::Certificate;
 
 use super::hive::{Hive, HiveError};
-use super::source::{self, MachineHive};
+use super::source::Hives;
 use crate::{CollectOptions, Collector, Output, Root};
 
 /// The registry certificate-store collector.
@@ -51,20 +51,24 @@ impl Collector for SystemCertificates {
         "windows-certs"
     }
 
-    fn collect(&self, root: &Root, _opts: &CollectOptions, out: &mut Output) {
-        let src = source::for_root(root);
-        let mut software = src.machine(MachineHive::Software, out);
-        if let Some(h) = software.as_mut() {
-            for store in MACHINE_STORES {
-                read_into(h, store, out);
-            }
-            h.report(out);
+    fn collect(&self, root: &Root, opts: &CollectOptions, out: &mut Output) {
+        let mut hives = Hives::new(root);
+        collect_from(&mut hives, opts, out);
+        hives.report(out);
+    }
+}
+
+/// Reads the machine and per-user certificate stores from already-open hives.
+pub fn collect_from(hives: &mut Hives, _opts: &CollectOptions, out: &mut Output) {
+    let (software, users) = hives.software_and_users(out);
+    if let Some(h) = software {
+        for store in MACHINE_STORES {
+            read_into(h, store, out);
         }
-        for mut u in src.users(software.as_mut(), out) {
-            for store in USER_STORES {
-                read_into(&mut u.hive, store, out);
-            }
-            u.hive.report(out);
+    }
+    for u in users.iter_mut() {
+        for store in USER_STORES {
+            read_into(&mut u.hive, store, out);
         }
     }
 }

@@ -8,7 +8,7 @@ use uproot_inventory::Host;
 
 use super::hive::{Hive, HiveError};
 use super::services::current_control_set;
-use super::source::{self, MachineHive};
+use super::source;
 use crate::{Output, Root};
 
 const CURRENT_VERSION: &str = "Microsoft\\Windows NT\\CurrentVersion";
@@ -71,12 +71,18 @@ pub fn computer_name(system: &mut Hive) -> Result<Option<String>, HiveError> {
 
 /// Fills `host` from the hives under `root`. Unreadable hives leave fields as they were.
 pub fn fill(root: &Root, host: &mut Host) {
-    let src = source::for_root(root);
+    let mut hives = source::Hives::new(root);
+    fill_from(&mut hives, host);
+}
+
+/// Fills `host` from already-open hives (the registry collector does this so
+/// that SOFTWARE is not parsed again just for the OS name).
+pub fn fill_from(hives: &mut source::Hives, host: &mut Host) {
     let mut ignore = Output::default();
     host.os = "windows".into();
     host.distro = Some("windows".into());
-    if let Some(mut sw) = src.machine(MachineHive::Software, &mut ignore) {
-        if let Ok(f) = os_facts(&mut sw) {
+    if let Some(sw) = hives.software(&mut ignore) {
+        if let Ok(f) = os_facts(sw) {
             let mut pretty = f.product_name.clone().unwrap_or_else(|| "Windows".into());
             if let Some(v) = &f.version {
                 pretty = format!("{pretty} {v}");
@@ -90,8 +96,8 @@ pub fn fill(root: &Root, host: &mut Host) {
             host.distro_version = f.version.or(f.build);
         }
     }
-    if let Some(mut sys) = src.machine(MachineHive::System, &mut ignore) {
-        if let Ok(Some(name)) = computer_name(&mut sys) {
+    if let Some(sys) = hives.system(&mut ignore) {
+        if let Ok(Some(name)) = computer_name(sys) {
             host.hostname = name;
         }
     }

@@ -27,7 +27,7 @@ use uproot_inventory::ProtectionProduct;
 
 use super::hive::{Hive, HiveError};
 use super::services::current_control_set;
-use super::source::{self, MachineHive};
+use super::source::Hives;
 use crate::{CollectOptions, Collector, Output, Root};
 
 /// The protection-state collector.
@@ -49,24 +49,29 @@ impl Collector for Protection {
         "windows-protection"
     }
 
-    fn collect(&self, root: &Root, _opts: &CollectOptions, out: &mut Output) {
-        let src = source::for_root(root);
-        let Some(mut software) = src.machine(MachineHive::Software, out) else {
-            return;
-        };
-        let windefend_start = src
-            .machine(MachineHive::System, &mut Output::default())
-            .and_then(|mut sys| windefend_start(&mut sys).ok().flatten());
-        match defender(&mut software, windefend_start) {
-            Ok(Some(p)) => out.inventory.protection.push(p),
-            Ok(None) => {}
-            Err(e) => out.error(software.location(), format!("{DEFENDER_KEY}: {e}")),
-        }
-        match security_center(&mut software) {
-            Ok(ps) => out.inventory.protection.extend(ps),
-            Err(e) => out.error(software.location(), format!("Security Center: {e}")),
-        }
-        software.report(out);
+    fn collect(&self, root: &Root, opts: &CollectOptions, out: &mut Output) {
+        let mut hives = Hives::new(root);
+        collect_from(&mut hives, opts, out);
+        hives.report(out);
+    }
+}
+
+/// Reads Defender and Security Center state from already-open hives.
+pub fn collect_from(hives: &mut Hives, _opts: &CollectOptions, out: &mut Output) {
+    let windefend_start = hives
+        .system(&mut Output::default())
+        .and_then(|sys| windefend_start(sys).ok().flatten());
+    let Some(software) = hives.software(out) else {
+        return;
+    };
+    match defender(software, windefend_start) {
+        Ok(Some(p)) => out.inventory.protection.push(p),
+        Ok(None) => {}
+        Err(e) => out.error(software.location(), format!("{DEFENDER_KEY}: {e}")),
+    }
+    match security_center(software) {
+        Ok(ps) => out.inventory.protection.extend(ps),
+        Err(e) => out.error(software.location(), format!("Security Center: {e}")),
     }
 }
 

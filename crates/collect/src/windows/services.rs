@@ -23,7 +23,7 @@
 use uproot_inventory::{Driver, Service};
 
 use super::hive::{Hive, HiveError, Key};
-use super::source::{self, MachineHive};
+use super::source::Hives;
 use crate::{CollectOptions, Collector, Output, Root};
 
 /// The services-and-drivers collector.
@@ -37,22 +37,28 @@ impl Collector for Services {
         "windows-services"
     }
 
-    fn collect(&self, root: &Root, _opts: &CollectOptions, out: &mut Output) {
-        let Some(mut hive) = source::for_root(root).machine(MachineHive::System, out) else {
-            return;
-        };
-        match read_services(&mut hive) {
-            Ok(Some(t)) => {
-                out.inventory.services.extend(t.services);
-                out.inventory.drivers.extend(t.drivers);
-            }
-            Ok(None) => out.error(
-                hive.location(),
-                "no control set (Select\\Current names none that exists)",
-            ),
-            Err(e) => out.error(hive.location(), format!("Services: {e}")),
+    fn collect(&self, root: &Root, opts: &CollectOptions, out: &mut Output) {
+        let mut hives = Hives::new(root);
+        collect_from(&mut hives, opts, out);
+        hives.report(out);
+    }
+}
+
+/// Reads services and drivers of the current control set from already-open hives.
+pub fn collect_from(hives: &mut Hives, _opts: &CollectOptions, out: &mut Output) {
+    let Some(hive) = hives.system(out) else {
+        return;
+    };
+    match read_services(hive) {
+        Ok(Some(t)) => {
+            out.inventory.services.extend(t.services);
+            out.inventory.drivers.extend(t.drivers);
         }
-        hive.report(out);
+        Ok(None) => out.error(
+            hive.location(),
+            "no control set (Select\\Current names none that exists)",
+        ),
+        Err(e) => out.error(hive.location(), format!("Services: {e}")),
     }
 }
 

@@ -309,3 +309,79 @@ mod tests {
         assert_eq!(windows_to_root("C:\\Users\\..\\..\\etc"), None);
     }
 }
+
+/// The hives of one scan, each opened and parsed at most once.
+///
+/// Every Windows collector needs SOFTWARE and most need the user hives; a real
+/// SOFTWARE hive is 50–150 MiB, and parsing it once per collector, in parallel,
+/// multiplied both time and memory. The registry collector opens a `Hives`
+/// and hands it to each reader in turn.
+pub struct Hives<'a> {
+    src: Box<dyn RegistrySource + 'a>,
+    software: Option<Option<Hive>>,
+    system: Option<Option<Hive>>,
+    users: Option<Vec<UserHive>>,
+}
+
+impl<'a> Hives<'a> {
+    /// Hives of `root`, none opened yet.
+    pub fn new(root: &'a Root) -> Self {
+        Hives {
+            src: for_root(root),
+            software: None,
+            system: None,
+            users: None,
+        }
+    }
+
+    /// SOFTWARE, opened on first use.
+    pub fn software(&mut self, out: &mut Output) -> Option<&mut Hive> {
+        let src = &self.src;
+        self.software
+            .get_or_insert_with(|| src.machine(MachineHive::Software, out))
+            .as_mut()
+    }
+
+    /// SYSTEM, opened on first use.
+    pub fn system(&mut self, out: &mut Output) -> Option<&mut Hive> {
+        let src = &self.src;
+        self.system
+            .get_or_insert_with(|| src.machine(MachineHive::System, out))
+            .as_mut()
+    }
+
+    /// SOFTWARE and every user hive together (the Uninstall and certificate
+    /// readers walk both), users opened on first use.
+    pub fn software_and_users(
+        &mut self,
+        out: &mut Output,
+    ) -> (Option<&mut Hive>, &mut Vec<UserHive>) {
+        let src = &self.src;
+        let software = self
+            .software
+            .get_or_insert_with(|| src.machine(MachineHive::Software, out))
+            .as_mut();
+        match self.users {
+            Some(ref mut users) => (software, users),
+            None => {
+                let mut software = software;
+                let users = src.users(software.as_deref_mut(), out);
+                (software, self.users.insert(users))
+            }
+        }
+    }
+
+    /// Reports each open hive's structural problems once.
+    pub fn report(&mut self, out: &mut Output) {
+        for h in [&mut self.software, &mut self.system]
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            h.report(out);
+        }
+        for u in self.users.iter_mut().flatten() {
+            u.hive.report(out);
+        }
+    }
+}

@@ -17,7 +17,7 @@
 use uproot_inventory::{Package, PackageSource};
 
 use super::hive::{Hive, HiveError, Key};
-use super::source::{self, MachineHive};
+use super::source::Hives;
 use crate::{CollectOptions, Collector, Output, Root};
 
 /// The Uninstall-key collector.
@@ -39,20 +39,24 @@ impl Collector for Uninstall {
         "windows-uninstall"
     }
 
-    fn collect(&self, root: &Root, _opts: &CollectOptions, out: &mut Output) {
-        let src = source::for_root(root);
-        let mut software = src.machine(MachineHive::Software, out);
-        if let Some(h) = software.as_mut() {
-            for (key, arch) in MACHINE_KEYS {
-                read_into(h, key, "machine", arch, out);
-            }
-            h.report(out);
+    fn collect(&self, root: &Root, opts: &CollectOptions, out: &mut Output) {
+        let mut hives = Hives::new(root);
+        collect_from(&mut hives, opts, out);
+        hives.report(out);
+    }
+}
+
+/// Reads machine-wide and per-user programs from already-open hives.
+pub fn collect_from(hives: &mut Hives, _opts: &CollectOptions, out: &mut Output) {
+    let (software, users) = hives.software_and_users(out);
+    if let Some(h) = software {
+        for (key, arch) in MACHINE_KEYS {
+            read_into(h, key, "machine", arch, out);
         }
-        for mut user in src.users(software.as_mut(), out) {
-            let scope = format!("user:{}", user.profile);
-            read_into(&mut user.hive, USER_KEY, &scope, None, out);
-            user.hive.report(out);
-        }
+    }
+    for user in users.iter_mut() {
+        let scope = format!("user:{}", user.profile);
+        read_into(&mut user.hive, USER_KEY, &scope, None, out);
     }
 }
 

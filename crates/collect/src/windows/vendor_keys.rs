@@ -25,7 +25,7 @@ use uproot_inventory::RegistryKey;
 
 use super::hive::{name_eq, Hive, HiveError, Key};
 use super::services::current_control_set;
-use super::source::{self, MachineHive, UserHive};
+use super::source::{Hives, MachineHive};
 use crate::{CollectOptions, Collector, Output, Root};
 
 /// The vendor-key collector.
@@ -185,103 +185,95 @@ impl Collector for VendorKeys {
     }
 
     fn collect(&self, root: &Root, opts: &CollectOptions, out: &mut Output) {
-        let mut queries: Vec<Query> = Vec::new();
-        for p in BUILTIN
-            .iter()
-            .copied()
-            .chain(opts.registry_paths.iter().map(String::as_str))
-        {
-            match parse_query(p) {
-                Some(q) if !queries.contains(&q) => queries.push(q),
-                Some(_) => {}
-                None => out.error(p, "registry path not under HKLM\\SOFTWARE, HKLM\\SYSTEM, HKCR, HKCU or HKU; skipped"),
-            }
-        }
-        let src = source::for_root(root);
-        let wants = |t: &dyn Fn(&Target) -> bool| queries.iter().any(|q| t(&q.target));
-        let mut software = wants(&|t| *t == Target::Machine(MachineHive::Software))
-            .then(|| src.machine(MachineHive::Software, out))
-            .flatten();
-        let mut system = wants(&|t| *t == Target::Machine(MachineHive::System))
-            .then(|| src.machine(MachineHive::System, out))
-            .flatten();
-        let mut users: Vec<UserHive> = if wants(&|t| matches!(t, Target::Users(_))) {
-            src.users(software.as_mut(), out)
-        } else {
-            Vec::new()
-        };
+        let mut hives = Hives::new(root);
+        collect_from(&mut hives, opts, out);
+        hives.report(out);
+    }
+}
 
-        let mut seen = BTreeSet::new();
-        let mut push = |out: &mut Output, rec: RegistryKey| {
-            if seen.insert((rec.location.clone(), rec.path.to_ascii_lowercase())) {
-                out.inventory.registry_keys.push(rec);
-            }
-        };
-        for q in &queries {
-            match &q.target {
-                Target::Machine(MachineHive::Software) => {
-                    let Some(h) = software.as_mut() else { continue };
-                    let mut variants = vec![q.segments.clone()];
-                    if !q
-                        .segments
-                        .first()
-                        .is_some_and(|s| glob_eq(s, "WOW6432Node"))
-                    {
-                        variants
-                            .push([vec!["WOW6432Node".to_owned()], q.segments.clone()].concat());
+/// Reads the registry keys the catalog asks about from already-open hives.
+pub fn collect_from(hives: &mut Hives, opts: &CollectOptions, out: &mut Output) {
+    let mut queries: Vec<Query> = Vec::new();
+    for p in BUILTIN
+        .iter()
+        .copied()
+        .chain(opts.registry_paths.iter().map(String::as_str))
+    {
+        match parse_query(p) {
+            Some(q) if !queries.contains(&q) => queries.push(q),
+            Some(_) => {}
+            None => out.error(
+                p,
+                "registry path not under HKLM\\SOFTWARE, HKLM\\SYSTEM, HKCR, HKCU or HKU; skipped",
+            ),
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let mut push = |out: &mut Output, rec: RegistryKey| {
+        if seen.insert((rec.location.clone(), rec.path.to_ascii_lowercase())) {
+            out.inventory.registry_keys.push(rec);
+        }
+    };
+    for q in &queries {
+        match &q.target {
+            Target::Machine(MachineHive::Software) => {
+                let Some(h) = hives.software(out) else {
+                    continue;
+                };
+                let mut variants = vec![q.segments.clone()];
+                if !q
+                    .segments
+                    .first()
+                    .is_some_and(|s| glob_eq(s, "WOW6432Node"))
+                {
+                    variants.push([vec!["WOW6432Node".to_owned()], q.segments.clone()].concat());
+                }
+                for segs in variants {
+                    for rec in run(h, &segs, "HKLM\\SOFTWARE", out) {
+                        push(out, rec);
                     }
-                    for segs in variants {
-                        for rec in run(h, &segs, "HKLM\\SOFTWARE", out) {
+                }
+            }
+            Target::Machine(MachineHive::System) => {
+                let Some(h) = hives.system(out) else { continue };
+                let mut segs = q.segments.clone();
+                let ccs = segs
+                    .first()
+                    .is_some_and(|s| name_eq(s, "CurrentControlSet"));
+                if ccs {
+                    match current_control_set(h) {
+                        Ok(Some(set)) => segs[0] = set,
+                        Ok(None) => continue,
+                        Err(e) => {
+                            out.error(h.location(), e.to_string());
+                            continue;
+                        }
+                    }
+                }
+                for mut rec in run(h, &segs, "HKLM\\SYSTEM", out) {
+                    if ccs {
+                        // Report the path as the live registry names it.
+                        let tail = rec.path.splitn(4, '\\').nth(3).unwrap_or("");
+                        rec.path = format!("HKLM\\SYSTEM\\CurrentControlSet\\{tail}")
+                            .trim_end_matches('\\')
+                            .to_owned();
+                    }
+                    push(out, rec);
+                }
+            }
+            Target::Users(who) => {
+                let (_, users) = hives.software_and_users(out);
+                for u in users.iter_mut() {
+                    let matches = glob_eq(who, &u.profile)
+                        || u.sid.as_deref().is_some_and(|s| glob_eq(who, s));
+                    if matches {
+                        let display = format!("HKU\\{}", u.profile);
+                        for rec in run(&mut u.hive, &q.segments, &display, out) {
                             push(out, rec);
                         }
                     }
                 }
-                Target::Machine(MachineHive::System) => {
-                    let Some(h) = system.as_mut() else { continue };
-                    let mut segs = q.segments.clone();
-                    let ccs = segs
-                        .first()
-                        .is_some_and(|s| name_eq(s, "CurrentControlSet"));
-                    if ccs {
-                        match current_control_set(h) {
-                            Ok(Some(set)) => segs[0] = set,
-                            Ok(None) => continue,
-                            Err(e) => {
-                                out.error(h.location(), e.to_string());
-                                continue;
-                            }
-                        }
-                    }
-                    for mut rec in run(h, &segs, "HKLM\\SYSTEM", out) {
-                        if ccs {
-                            // Report the path as the live registry names it.
-                            let tail = rec.path.splitn(4, '\\').nth(3).unwrap_or("");
-                            rec.path = format!("HKLM\\SYSTEM\\CurrentControlSet\\{tail}")
-                                .trim_end_matches('\\')
-                                .to_owned();
-                        }
-                        push(out, rec);
-                    }
-                }
-                Target::Users(who) => {
-                    for u in users.iter_mut() {
-                        let matches = glob_eq(who, &u.profile)
-                            || u.sid.as_deref().is_some_and(|s| glob_eq(who, s));
-                        if matches {
-                            let display = format!("HKU\\{}", u.profile);
-                            for rec in run(&mut u.hive, &q.segments, &display, out) {
-                                push(out, rec);
-                            }
-                        }
-                    }
-                }
             }
-        }
-        for h in software.iter_mut().chain(system.iter_mut()) {
-            h.report(out);
-        }
-        for u in users.iter_mut() {
-            u.hive.report(out);
         }
     }
 }

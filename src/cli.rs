@@ -28,6 +28,19 @@ pub enum Command {
     Scan(ScanArgs),
     /// Inspect the covered-vendor catalog: list, show one entry, or lint.
     Catalog(CatalogArgs),
+    /// Explainable risk assessment of each finding and of the host.
+    Assess(crate::assess_cmd::AssessArgs),
+    /// The ordered removal steps for each finding, per OS (text, JSON or a script).
+    Plan(crate::plan_cmd::PlanArgs),
+    /// Carry out the plan. A dry run that prints the plan unless --apply is given.
+    Remove(crate::remove_cmd::RemoveArgs),
+    /// Rescan, compare with the findings before removal, check that replacement
+    /// protection is active, and write a signed evidence record.
+    Verify(crate::verify_cmd::VerifyArgs),
+    /// Create or show this host's evidence-signing key (ed25519).
+    Key(crate::key_cmd::KeyArgs),
+    /// Check evidence records.
+    Evidence(crate::evidence_cmd::EvidenceArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -49,7 +62,7 @@ pub enum Color {
     Never,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CatalogOpt {
     /// Extra catalog file (TOML); its rules add to or replace the built-in ones. Repeatable.
     #[arg(long = "catalog", value_name = "FILE", global = true)]
@@ -107,4 +120,24 @@ pub enum CatalogAction {
     },
     /// Check every rule; fails (exit 1) on a rule without source or confidence, or a broken pattern.
     Lint,
+}
+
+/// Which host a remediation command works on: a fresh scan of a root (or of
+/// this host), or a saved `uproot scan --format json` report.
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// Root directory to scan (a mounted image or a chroot). Default: this host, live.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Use this saved JSON report instead of scanning.
+    #[arg(long, value_name = "FILE", conflicts_with = "root")]
+    pub report: Option<PathBuf>,
+    /// Skip collectors, as for `scan`.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub skip: Vec<String>,
+    /// Include the deep sweep, as for `scan --deep`.
+    #[arg(long)]
+    pub deep: bool,
+    #[command(flatten)]
+    pub catalog: CatalogOpt,
 }

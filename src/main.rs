@@ -4,9 +4,15 @@
 //! crates, in data-flow order: `uproot-collect` → `uproot-inventory` →
 //! `uproot-matcher` (with `uproot-catalog`) → `uproot-report`.
 
+mod assess_cmd;
 mod catalog_cmd;
 mod cli;
+mod evidence_cmd;
+mod key_cmd;
+mod plan_cmd;
+mod remove_cmd;
 mod scan_cmd;
+mod verify_cmd;
 
 use clap::Parser;
 
@@ -15,6 +21,12 @@ fn main() {
     let code = match cli.command {
         cli::Command::Scan(args) => scan_cmd::run(&args),
         cli::Command::Catalog(args) => catalog_cmd::run(&args),
+        cli::Command::Assess(args) => assess_cmd::run(&args),
+        cli::Command::Plan(args) => plan_cmd::run(&args),
+        cli::Command::Remove(args) => remove_cmd::run(&args),
+        cli::Command::Verify(args) => verify_cmd::run(&args),
+        cli::Command::Key(args) => key_cmd::run(&args),
+        cli::Command::Evidence(args) => evidence_cmd::run(&args),
     };
     match code {
         Ok(code) => std::process::exit(code),

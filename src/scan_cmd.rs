@@ -19,19 +19,53 @@ pub fn load_catalog(opt: &CatalogOpt) -> Result<Catalog> {
     Ok(catalog)
 }
 
+/// What to scan: the options every command that scans shares
+/// (`scan`, `assess`, `plan`, `remove`, `verify`).
+#[derive(Debug, Clone, Default)]
+pub struct ScanSpec {
+    pub root: Option<std::path::PathBuf>,
+    pub skip: Vec<String>,
+    pub deep: bool,
+    pub paths: Vec<String>,
+    pub catalog: Vec<std::path::PathBuf>,
+}
+
+impl ScanSpec {
+    pub fn from_args(args: &ScanArgs) -> Self {
+        ScanSpec {
+            root: args.root.clone(),
+            skip: args.skip.clone(),
+            deep: args.deep,
+            paths: args.paths.clone(),
+            catalog: args.catalog.catalog.clone(),
+        }
+    }
+}
+
 pub fn run(args: &ScanArgs) -> Result<i32> {
-    let catalog = load_catalog(&args.catalog)?;
-    let compiled = catalog.compile()?;
-    let (root, shown) = match &args.root {
+    let report = scan(&ScanSpec::from_args(args))?;
+    write_report(args, &report)?;
+    Ok(report.exit_code())
+}
+
+/// Opens the root a scan names: the running system, or a mounted image.
+pub fn open_root(root: Option<&std::path::Path>) -> Result<(Root, String)> {
+    Ok(match root {
         Some(dir) => {
-            let root = Root::new(dir, false)
-                .with_context(|| format!("cannot scan root {}", dir.display()))?;
+            let root = Root::new(dir, false).with_context(|| format!("cannot scan root {}", dir.display()))?;
             // Scanning `/` by path is still the running system.
             let live = root.base() == std::path::Path::new("/");
             (Root::new(dir, live)?, dir.display().to_string())
         }
         None => (Root::new("/", true)?, "/".to_owned()),
-    };
+    })
+}
+
+/// collect → match → report, for any command that needs a fresh scan.
+pub fn scan(spec: &ScanSpec) -> Result<Report> {
+    let catalog = load_catalog(&CatalogOpt { catalog: spec.catalog.clone() })?;
+    let compiled = catalog.compile()?;
+    let (root, shown) = open_root(spec.root.as_deref())?;
     let platform = uproot_collect::detect_platform(&root);
     // NTFS and APFS ignore case; a mounted image must be read the way its OS reads it.
     let root = root.with_case_insensitive(platform != Platform::Linux);
@@ -39,35 +73,22 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
         probe_paths: catalog.probe_paths(),
         setting_files: catalog.setting_files(),
         registry_paths: catalog.registry_paths(),
-        skip: args.skip.clone(),
+        skip: spec.skip.clone(),
     };
     let collectors = uproot_collect::collectors_for(platform);
     let bar = progress(collectors.len() as u64);
-    let out = uproot_collect::collect_with(&root, &opts, &collectors, &|name| {
+    let mut out = uproot_collect::collect_with(&root, &opts, &collectors, &|name| {
         bar.set_message(name);
         bar.inc(1);
     });
     bar.finish_and_clear();
-    let mut out = out;
-    if args.deep || !args.paths.is_empty() {
-        out.extend(deep_sweep(&root, &catalog, &args.paths));
+    if spec.deep || !spec.paths.is_empty() {
+        out.extend(deep_sweep(&root, &catalog, &spec.paths));
     }
     let findings = uproot_matcher::match_inventory(&compiled, &out.inventory);
     let host = uproot_collect::host::host_facts(&root, &shown, platform, out.host.as_ref());
-    let info = CatalogInfo {
-        version: catalog.version(),
-        overlays: catalog.overlays.clone(),
-    };
-    let report = Report::new(
-        host,
-        info,
-        out.inventory,
-        findings,
-        out.errors,
-        uproot_report::rfc3339_now(),
-    );
-    write_report(args, &report)?;
-    Ok(report.exit_code())
+    let info = CatalogInfo { version: catalog.version(), overlays: catalog.overlays.clone() };
+    Ok(Report::new(host, info, out.inventory, findings, out.errors, uproot_report::rfc3339_now()))
 }
 
 fn deep_sweep(root: &Root, catalog: &Catalog, paths: &[String]) -> uproot_collect::Output {
@@ -125,5 +146,26 @@ fn write_report(args: &ScanArgs, report: &Report) -> Result<()> {
                 r => r.context("cannot write to standard output"),
             }
         }
+    }
+}
+
+/// The report a remediation command works on: a saved one, or a fresh scan.
+pub fn target_report(t: &crate::cli::TargetArgs) -> Result<Report> {
+    match &t.report {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let report: Report = serde_json::from_str(&text).with_context(|| format!("{}: not an uproot.report/1 document", path.display()))?;
+            if report.schema != uproot_report::SCHEMA {
+                anyhow::bail!("{}: schema is {}, expected {}", path.display(), report.schema, uproot_report::SCHEMA);
+            }
+            Ok(report)
+        }
+        None => scan(&ScanSpec {
+            root: t.root.clone(),
+            skip: t.skip.clone(),
+            deep: t.deep,
+            paths: Vec::new(),
+            catalog: t.catalog.catalog.clone(),
+        }),
     }
 }

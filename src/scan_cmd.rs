@@ -52,7 +52,8 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
 pub fn open_root(root: Option<&std::path::Path>) -> Result<(Root, String)> {
     Ok(match root {
         Some(dir) => {
-            let root = Root::new(dir, false).with_context(|| format!("cannot scan root {}", dir.display()))?;
+            let root = Root::new(dir, false)
+                .with_context(|| format!("cannot scan root {}", dir.display()))?;
             // Scanning `/` by path is still the running system.
             let live = root.base() == std::path::Path::new("/");
             (Root::new(dir, live)?, dir.display().to_string())
@@ -63,7 +64,9 @@ pub fn open_root(root: Option<&std::path::Path>) -> Result<(Root, String)> {
 
 /// collect → match → report, for any command that needs a fresh scan.
 pub fn scan(spec: &ScanSpec) -> Result<Report> {
-    let catalog = load_catalog(&CatalogOpt { catalog: spec.catalog.clone() })?;
+    let catalog = load_catalog(&CatalogOpt {
+        catalog: spec.catalog.clone(),
+    })?;
     let compiled = catalog.compile()?;
     let (root, shown) = open_root(spec.root.as_deref())?;
     let platform = uproot_collect::detect_platform(&root);
@@ -87,8 +90,69 @@ pub fn scan(spec: &ScanSpec) -> Result<Report> {
     }
     let findings = uproot_matcher::match_inventory(&compiled, &out.inventory);
     let host = uproot_collect::host::host_facts(&root, &shown, platform, out.host.as_ref());
-    let info = CatalogInfo { version: catalog.version(), overlays: catalog.overlays.clone() };
-    Ok(Report::new(host, info, out.inventory, findings, out.errors, uproot_report::rfc3339_now()))
+    let info = CatalogInfo {
+        version: catalog.version(),
+        overlays: catalog.overlays.clone(),
+    };
+    let mut report = Report::new(
+        host,
+        info,
+        out.inventory,
+        findings,
+        out.errors,
+        uproot_report::rfc3339_now(),
+    );
+    attach_assessment(&mut report, &catalog);
+    Ok(report)
+}
+
+/// Assesses the report's findings and makes each finding's severity the
+/// assessed one, so every output shows one severity with its reasons.
+pub fn attach_assessment(report: &mut Report, catalog: &Catalog) {
+    let today = report
+        .generated_at
+        .get(..10)
+        .unwrap_or("1970-01-01")
+        .to_owned();
+    let protection = crate::assess_cmd::protection(report);
+    let mut a = uproot_assess::assess(
+        &report.findings,
+        &report.inventory,
+        catalog,
+        &today,
+        &protection,
+    );
+    for (f, fa) in report.findings.iter_mut().zip(&a.findings) {
+        f.severity = fa.severity.clone();
+    }
+    // Re-sort by the assessed severity, keeping findings and their assessments paired.
+    let rank = |s: &str| {
+        ["critical", "high", "medium", "low"]
+            .iter()
+            .position(|x| *x == s)
+            .unwrap_or(4)
+    };
+    let mut pairs: Vec<_> = std::mem::take(&mut report.findings)
+        .into_iter()
+        .zip(std::mem::take(&mut a.findings))
+        .collect();
+    pairs.sort_by(|(x, _), (y, _)| {
+        x.vendor
+            .cmp(&y.vendor)
+            .then(rank(&x.severity).cmp(&rank(&y.severity)))
+            .then(x.kind.cmp(&y.kind))
+            .then(x.evidence.key.cmp(&y.evidence.key))
+    });
+    (report.findings, a.findings) = pairs.into_iter().unzip();
+    report.summary.by_severity.clear();
+    for f in &report.findings {
+        *report
+            .summary
+            .by_severity
+            .entry(f.severity.clone())
+            .or_default() += 1;
+    }
+    report.assessment = Some(a);
 }
 
 fn deep_sweep(root: &Root, catalog: &Catalog, paths: &[String]) -> uproot_collect::Output {
@@ -153,10 +217,17 @@ fn write_report(args: &ScanArgs, report: &Report) -> Result<()> {
 pub fn target_report(t: &crate::cli::TargetArgs) -> Result<Report> {
     match &t.report {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-            let report: Report = serde_json::from_str(&text).with_context(|| format!("{}: not an uproot.report/1 document", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let report: Report = serde_json::from_str(&text)
+                .with_context(|| format!("{}: not an uproot.report/1 document", path.display()))?;
             if report.schema != uproot_report::SCHEMA {
-                anyhow::bail!("{}: schema is {}, expected {}", path.display(), report.schema, uproot_report::SCHEMA);
+                anyhow::bail!(
+                    "{}: schema is {}, expected {}",
+                    path.display(),
+                    report.schema,
+                    uproot_report::SCHEMA
+                );
             }
             Ok(report)
         }

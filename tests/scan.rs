@@ -619,3 +619,60 @@ fn windows_root_finds_kes_kpm_klif_and_root_ca() {
     assert_eq!(emb["embedded_in"], "/Program Files/OtherVendor");
     assert_eq!(emb["vendor"], "kaspersky");
 }
+
+#[test]
+fn assessment_explains_every_finding() {
+    let out = uproot(&[
+        "assess",
+        "--root",
+        fixture("dpkg-kesl").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let a: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(a["model"], "uproot.risk/1");
+    assert_eq!(a["status"], "affected");
+    let (_, r) = scan_json(&fixture("dpkg-kesl"), &[]);
+    let fs = r["findings"].as_array().unwrap();
+    let assessed = a["findings"].as_array().unwrap();
+    assert_eq!(fs.len(), assessed.len());
+    for (f, fa) in fs.iter().zip(assessed) {
+        assert_eq!(f["id"], fa["finding"]);
+        assert_eq!(f["severity"], fa["severity"], "one severity everywhere");
+        let factors = fa["factors"].as_array().unwrap();
+        assert!(!factors.is_empty());
+        let sum: i64 = factors.iter().map(|x| x["points"].as_i64().unwrap()).sum();
+        assert_eq!(
+            sum,
+            fa["score"].as_i64().unwrap(),
+            "the score is the sum of its reasons"
+        );
+        assert!(factors
+            .iter()
+            .all(|x| !x["why"].as_str().unwrap().is_empty()));
+    }
+    // The BOD 17-01 milestones are listed with their dates.
+    let due: Vec<&str> = a["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["authority"] == "bod-17-01")
+        .map(|d| d["due"].as_str().unwrap())
+        .collect();
+    assert_eq!(due, ["2017-10-13", "2017-11-12", "2017-12-12"]);
+    // The scan report carries the same assessment.
+    assert_eq!(r["assessment"]["status"], "affected");
+}
+
+#[test]
+fn readme_documents_every_risk_factor() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    for (id, points, _) in uproot_assess::FACTORS {
+        let row = format!("| `{id}` | {points:+} |");
+        assert!(
+            readme.contains(&row),
+            "README's risk model lacks the row starting {row}"
+        );
+    }
+}

@@ -87,6 +87,10 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Sources that could not be read.
     pub errors: Vec<SourceError>,
+    /// The explainable risk assessment of the findings and the host
+    /// (model `uproot.risk/1`), when one was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment: Option<uproot_assess::HostAssessment>,
 }
 
 impl Report {
@@ -127,6 +131,7 @@ impl Report {
             inventory,
             findings,
             errors,
+            assessment: None,
         }
     }
 

@@ -25,10 +25,17 @@ pub enum AssessFormat {
     Json,
 }
 
-/// Replacement protection as far as a report shows it.
-/// TODO(issue 4): replaced by the evidence crate's replacement check once it lands.
-pub fn protection(_report: &Report) -> Protection {
-    Protection::unknown()
+/// Replacement protection as far as the report shows it: the evidence
+/// crate's replacement check (Defender / Security Center on Windows,
+/// XProtect on macOS, ClamAV or a known EDR service on Linux), as the
+/// assessment's plain `Protection`.
+pub fn protection(report: &Report) -> Protection {
+    let r = uproot_evidence::replacement(report);
+    Protection {
+        protected: Some(r.protected),
+        products: r.products.iter().filter(|p| p.counts).map(|p| p.name.clone()).collect(),
+        reason: r.reason,
+    }
 }
 
 pub fn run(args: &AssessArgs) -> Result<i32> {

@@ -287,29 +287,6 @@ pub fn real_path(root: &Root, path: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn windows_paths_map_onto_the_system_drive_only() {
-        assert_eq!(
-            windows_to_root("C:\\Users\\alice").as_deref(),
-            Some("/Users/alice")
-        );
-        assert_eq!(
-            windows_to_root("%SystemDrive%\\Users\\bob").as_deref(),
-            Some("/Users/bob")
-        );
-        assert_eq!(
-            windows_to_root("%systemroot%\\system32\\config\\systemprofile").as_deref(),
-            Some("/Windows/system32/config/systemprofile")
-        );
-        assert_eq!(windows_to_root("D:\\Users\\carol"), None);
-        assert_eq!(windows_to_root("C:\\Users\\..\\..\\etc"), None);
-    }
-}
-
 /// The hives of one scan, each opened and parsed at most once.
 ///
 /// Every Windows collector needs SOFTWARE and most need the user hives; a real
@@ -383,5 +360,28 @@ impl<'a> Hives<'a> {
         for u in self.users.iter_mut().flatten() {
             u.hive.report(out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_paths_map_onto_the_system_drive_only() {
+        assert_eq!(
+            windows_to_root("C:\\Users\\alice").as_deref(),
+            Some("/Users/alice")
+        );
+        assert_eq!(
+            windows_to_root("%SystemDrive%\\Users\\bob").as_deref(),
+            Some("/Users/bob")
+        );
+        assert_eq!(
+            windows_to_root("%systemroot%\\system32\\config\\systemprofile").as_deref(),
+            Some("/Windows/system32/config/systemprofile")
+        );
+        assert_eq!(windows_to_root("D:\\Users\\carol"), None);
+        assert_eq!(windows_to_root("C:\\Users\\..\\..\\etc"), None);
     }
 }

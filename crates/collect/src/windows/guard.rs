@@ -51,7 +51,16 @@ pub enum GuardError {
     /// The root key offset is outside the file or not a key.
     #[error("root key offset {0:#x} does not point at a key cell")]
     BadRoot(i64),
+    /// Cells overlap so that repairing one structure re-breaks another, and
+    /// repeated passes do not converge: the hive is refused, not parsed.
+    /// (Found by `cargo fuzz`: a clamped count landing on a cut list entry
+    /// revived a cycle that made notatin recurse until the stack overflowed.)
+    #[error("hive structure cannot be made safe to parse (overlapping cells): {0}")]
+    Unrepairable(String),
 }
+
+/// Most repair passes before a hive is refused.
+const MAX_PASSES: usize = 8;
 
 /// What the pass cut, by kind; each is a count of references.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -231,7 +240,141 @@ pub fn sanitize(buf: &mut [u8]) -> Result<Report, GuardError> {
     while let Some(key) = stack.pop() {
         w.key(buf, key, &mut stack);
     }
-    Ok(w.report)
+    // The walk writes in place; where cells overlap, a later write can undo an
+    // earlier cut. Re-walk until what notatin would follow is a tree.
+    let mut last = String::new();
+    for _ in 0..MAX_PASSES {
+        match verify(buf) {
+            Ok(()) => return Ok(w.report),
+            Err(problem) => last = problem,
+        }
+        let mut again = Walk {
+            seen_keys: Seen::new(buf.len()),
+            seen_lists: Seen::new(buf.len()),
+            seen_values: Seen::new(buf.len()),
+            budget: buf.len() as u64 + DATA_SLACK,
+            report: Report::default(),
+        };
+        let mut stack = vec![root];
+        again.seen_keys.insert(root);
+        if sig_at(buf, HBIN_START + 0x20) == Some(b"nk") && again.seen_keys.insert(0x20) {
+            stack.push(0x20);
+        }
+        while let Some(key) = stack.pop() {
+            again.key(buf, key, &mut stack);
+        }
+    }
+    match verify(buf) {
+        Ok(()) => Ok(w.report),
+        Err(_) => Err(GuardError::Unrepairable(last)),
+    }
+}
+
+/// notatin reads no subkeys of a key that claims more than this many.
+const NOTATIN_MAX_SUBKEYS: u32 = 1 << 20;
+
+/// A read-only walk of what notatin would follow: every key, list and value
+/// reached once, and no `ri` inside an `ri`. The guard's promise, checked.
+pub fn verify(b: &[u8]) -> Result<(), String> {
+    let root = u32_at(b, 0x24).unwrap_or(u32::MAX);
+    let (mut keys, mut lists, mut values) =
+        (Seen::new(b.len()), Seen::new(b.len()), Seen::new(b.len()));
+    let is_key = |rel: u32| cell(b, rel, MIN_NK).filter(|&a| sig_at(b, a) == Some(b"nk"));
+    let mut stack = vec![root];
+    keys.insert(root);
+    if is_key(0x20).is_some() && keys.insert(0x20) {
+        stack.push(0x20);
+    }
+    while let Some(key) = stack.pop() {
+        let Some(nk) = is_key(key) else { continue };
+        let subkeys = u32_at(b, nk + 0x18).unwrap_or(0);
+        if subkeys > 0 && subkeys <= NOTATIN_MAX_SUBKEYS {
+            let list = u32_at(b, nk + 0x20).unwrap_or(u32::MAX);
+            if let Some(labs) = cell(b, list, 8) {
+                if !lists.insert(list) {
+                    return Err(format!("list {list:#x} of key {key:#x} has two owners"));
+                }
+                let mut children = Vec::new();
+                if sig_at(b, labs) == Some(b"ri") {
+                    let n = u16_at(b, labs + 6).unwrap_or(0) as usize;
+                    if labs + 8 + 4 * n <= b.len() {
+                        for i in 0..n {
+                            let sub = u32_at(b, labs + 8 + 4 * i).unwrap_or(u32::MAX);
+                            let Some(sabs) = cell(b, sub, 8) else {
+                                continue;
+                            };
+                            if sig_at(b, sabs) == Some(b"ri") {
+                                return Err(format!(
+                                    "ri {list:#x} of key {key:#x} holds ri {sub:#x}"
+                                ));
+                            }
+                            if !lists.insert(sub) {
+                                return Err(format!("leaf list {sub:#x} has two owners"));
+                            }
+                            verify_leaf(b, sabs, &mut children);
+                        }
+                    }
+                } else {
+                    verify_leaf(b, labs, &mut children);
+                }
+                for child in children {
+                    if child as usize + HBIN_START > u32::MAX as usize || is_key(child).is_none() {
+                        continue;
+                    }
+                    if !keys.insert(child) {
+                        return Err(format!(
+                            "key {child:#x} reached twice (again from key {key:#x})"
+                        ));
+                    }
+                    stack.push(child);
+                }
+            }
+        }
+        let count = u32_at(b, nk + 0x28).unwrap_or(0);
+        let list = u32_at(b, nk + 0x2c).unwrap_or(0) as i32;
+        if count == 0 || count > MAX_VALUES_PER_KEY || list <= 0 || list as usize >= b.len() {
+            continue;
+        }
+        let Some(vabs) = cell(b, list as u32, 4) else {
+            continue;
+        };
+        if !lists.insert(list as u32) {
+            return Err(format!(
+                "value list {list:#x} of key {key:#x} has two owners"
+            ));
+        }
+        if count as usize > (b.len() - vabs - 4) / 4 {
+            continue;
+        }
+        for i in 0..count as usize {
+            let vk = u32_at(b, vabs + 4 + 4 * i).unwrap_or(u32::MAX);
+            let Some(kabs) = cell(b, vk, 24) else { break };
+            let size = u32_at(b, kabs).map_or(0, |s| (s as i32).unsigned_abs() as usize);
+            if sig_at(b, kabs) != Some(b"vk") || size < 24 || size > b.len() - kabs {
+                break;
+            }
+            if !values.insert(vk) {
+                return Err(format!(
+                    "value {vk:#x} reached twice (again from key {key:#x})"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Child offsets of an `lf`/`lh`/`li` list, as notatin reads them.
+fn verify_leaf(b: &[u8], labs: usize, out: &mut Vec<u32>) {
+    let n = u16_at(b, labs + 6).unwrap_or(0) as usize;
+    let step = match sig_at(b, labs) {
+        Some(b"lf") | Some(b"lh") => 8,
+        Some(b"li") => 4,
+        _ => return,
+    };
+    if labs + 8 + step * n > b.len() {
+        return;
+    }
+    out.extend((0..n).filter_map(|i| u32_at(b, labs + 8 + step * i)));
 }
 
 struct Walk {

@@ -33,7 +33,7 @@ pub struct VerifyArgs {
     pub log: Option<PathBuf>,
     /// Where to write the signed evidence record (never overwritten).
     /// Default: uproot-evidence-HOST-TIME.json in the current directory.
-    #[arg(long, short, value_name = "FILE")]
+    #[arg(long = "output", short, visible_alias = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Also save the after report here (JSON), so an auditor can check its digest.
     #[arg(long, value_name = "FILE")]

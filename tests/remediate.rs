@@ -775,3 +775,101 @@ fn apply_never_trusts_a_saved_report() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("DRY RUN"));
 }
+
+/// The whole directive on one host: scan, remove for real with dpkg, verify,
+/// replace, verify again, and have an auditor check the signed record.
+#[test]
+fn scan_remove_verify_replace_and_check_the_evidence() {
+    need("dpkg-query");
+    let dir = scratch();
+    let root = copy_root("examples/linux-kesl", dir.path());
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let r = root.to_str().unwrap();
+    let before = uproot(&[
+        "scan",
+        "--root",
+        r,
+        "--format",
+        "json",
+        "--output",
+        &p("before.json"),
+    ]);
+    assert_eq!(
+        before.status.code(),
+        Some(1),
+        "covered software before removal"
+    );
+    let removed = remove_apply(&root, Path::new(&p("actions.jsonl")));
+    assert_eq!(removed.status.code(), Some(0), "{}", text(&removed));
+    // dpkg's own database no longer lists kesl; the benign packages remain.
+    let (_, listed) = dpkg_query(&root);
+    assert!(!listed.lines().any(|l| l.starts_with("kesl\t")), "{listed}");
+    assert!(
+        listed.lines().any(|l| l.starts_with("hello-uproot\t")),
+        "{listed}"
+    );
+    let bundle = std::fs::read_to_string(root.join("etc/ssl/certs/ca-certificates.crt")).unwrap();
+    assert!(
+        !pem_blocks(&bundle).is_empty(),
+        "benign CAs stay in the bundle"
+    );
+    let verify = |out: &str| {
+        uproot(&[
+            "verify",
+            "--root",
+            r,
+            "--before",
+            &p("before.json"),
+            "--log",
+            &p("actions.jsonl"),
+            "--output",
+            &p(out),
+            "--key-dir",
+            &p("key"),
+        ])
+    };
+    // Removed, but nothing replaced it: the directive is not met yet.
+    let first = verify("evidence-1.json");
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first));
+    assert!(
+        text(&first).contains("unprotected-after-removal"),
+        "{}",
+        text(&first)
+    );
+    // Replace: an enabled ClamAV daemon unit.
+    let units = root.join("usr/lib/systemd/system");
+    std::fs::write(
+        units.join("clamav-daemon.service"),
+        "[Service]\nExecStart=/usr/sbin/clamd --foreground=true\n",
+    )
+    .unwrap();
+    let wants = root.join("etc/systemd/system/multi-user.target.wants");
+    std::fs::create_dir_all(&wants).unwrap();
+    std::os::unix::fs::symlink(
+        "/usr/lib/systemd/system/clamav-daemon.service",
+        wants.join("clamav-daemon.service"),
+    )
+    .unwrap();
+    let second = verify("evidence-2.json");
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second));
+    let ev: Value =
+        serde_json::from_str(&std::fs::read_to_string(p("evidence-2.json")).unwrap()).unwrap();
+    let verdicts = ev["payload"]["verdicts"].as_array().unwrap();
+    assert!(
+        !verdicts.is_empty() && verdicts.iter().all(|v| v["verdict"] == "removed"),
+        "{verdicts:#?}"
+    );
+    // The auditor's check passes, and fails on a single changed byte.
+    let check = uproot(&["evidence", "check", &p("evidence-2.json")]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check));
+    let mut bytes = std::fs::read(p("evidence-2.json")).unwrap();
+    let at = bytes.iter().position(|b| *b == b'"').unwrap() + 1;
+    bytes[at] ^= 0x01;
+    std::fs::write(p("tampered.json"), bytes).unwrap();
+    assert_eq!(
+        uproot(&["evidence", "check", &p("tampered.json")])
+            .status
+            .code(),
+        Some(1)
+    );
+}

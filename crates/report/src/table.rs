@@ -36,6 +36,19 @@ pub fn render(r: &Report, color: bool) -> String {
     );
     let _ = writeln!(out, "catalog {}  inventory: {} packages, {} services, {} kernel modules, {} certificates, {} browser extensions\n",
         r.catalog.version, r.inventory.packages.len(), r.inventory.services.len(), r.inventory.kernel_modules.len(), r.inventory.certificates.len(), r.inventory.browser_extensions.len());
+    if let Some(a) = &r.assessment {
+        let prot = match a.protection.protected {
+            Some(true) => format!("active ({})", a.protection.products.join(", ")),
+            Some(false) => "NONE active".to_owned(),
+            None => "unknown".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "status: {} (severity {}); replacement protection: {prot}\n",
+            a.status.as_str(),
+            a.severity
+        );
+    }
     let mut vendors: Vec<&str> = r.findings.iter().map(|f| f.vendor.as_str()).collect();
     vendors.dedup();
     for v in vendors {

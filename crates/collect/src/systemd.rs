@@ -98,6 +98,31 @@ fn scan_scope(root: &Root, dirs: &[String], scope: &str, out: &mut Output) {
                 }
             }
         };
+        // A template (`clamd@.service`) is never enabled itself; its instances
+        // (`clamd@scan.service`) are, by links in `*.wants/`. Each enabled
+        // instance is its own service, run by the template's command.
+        if let Some((stem, suffix)) = name.split_once("@.") {
+            let mut instances: Vec<&String> = enabled
+                .iter()
+                .filter(|e| {
+                    e.starts_with(&format!("{stem}@"))
+                        && e.ends_with(&format!(".{suffix}"))
+                        && e.len() > name.len()
+                })
+                .collect();
+            instances.sort();
+            for inst in instances {
+                out.inventory.services.push(Service {
+                    enabled: true,
+                    start: None,
+                    exec: fields.get("ExecStart").cloned(),
+                    description: fields.get("Description").cloned(),
+                    name: inst.clone(),
+                    scope: scope.to_owned(),
+                    location: path.clone(),
+                });
+            }
+        }
         out.inventory.services.push(Service {
             enabled: enabled.contains(&name),
             start: None,

@@ -305,3 +305,38 @@ fn kernel_module_files_are_listed_by_normalised_name() {
     assert_eq!((m.name.as_str(), m.loaded), ("kav4fs_oas", false));
     assert_eq!(m.location, "/lib/modules/6.1.0/extra/kav4fs-oas.ko.xz");
 }
+
+#[test]
+fn systemd_template_instances_are_enabled_services() {
+    let t = tempfile::tempdir().unwrap();
+    let lib = t.path().join("usr/lib/systemd/system");
+    let wants = t.path().join("etc/systemd/system/multi-user.target.wants");
+    std::fs::create_dir_all(&lib).unwrap();
+    std::fs::create_dir_all(&wants).unwrap();
+    std::fs::write(
+        lib.join("clamd@.service"),
+        "[Service]\nExecStart=/usr/sbin/clamd -c /etc/clamd.d/%i.conf\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        "/usr/lib/systemd/system/clamd@.service",
+        wants.join("clamd@scan.service"),
+    )
+    .unwrap();
+    let out = run(&systemd::Systemd, t.path());
+    let inst = out
+        .inventory
+        .services
+        .iter()
+        .find(|s| s.name == "clamd@scan.service")
+        .expect("instance");
+    assert!(inst.enabled);
+    assert!(inst.exec.as_deref().unwrap().starts_with("/usr/sbin/clamd"));
+    let tmpl = out
+        .inventory
+        .services
+        .iter()
+        .find(|s| s.name == "clamd@.service")
+        .unwrap();
+    assert!(!tmpl.enabled);
+}

@@ -33,7 +33,12 @@ pub fn protection(report: &Report) -> Protection {
     let r = uproot_evidence::replacement(report);
     Protection {
         protected: Some(r.protected),
-        products: r.products.iter().filter(|p| p.counts).map(|p| p.name.clone()).collect(),
+        products: r
+            .products
+            .iter()
+            .filter(|p| p.counts)
+            .map(|p| p.name.clone())
+            .collect(),
         reason: r.reason,
     }
 }

@@ -6,6 +6,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use std::sync::OnceLock;
+
 use regex::Regex;
 
 use crate::lint::{Diagnostic, Level};
@@ -52,20 +54,20 @@ pub struct CompiledRule {
     /// The source rule.
     pub indicator: Indicator,
     names: Option<HashSet<String>>,
-    name_patterns: Vec<Regex>,
-    publisher: Option<Regex>,
+    name_patterns: Vec<Pattern>,
+    publisher: Option<Pattern>,
     sources: Option<HashSet<String>>,
-    exec: Option<Regex>,
-    subject: Option<Regex>,
-    issuer: Option<Regex>,
+    exec: Option<Pattern>,
+    subject: Option<Pattern>,
+    issuer: Option<Pattern>,
     sha1: Option<HashSet<String>>,
     ids: Option<HashSet<String>>,
     paths: Option<HashSet<String>>,
-    path_patterns: Vec<Regex>,
+    path_patterns: Vec<Pattern>,
     altitudes: Option<HashSet<u32>>,
     files: Option<HashSet<String>>,
     keys: Option<HashSet<String>>,
-    value: Option<Regex>,
+    value: Option<Pattern>,
 }
 
 impl CompiledRule {
@@ -73,46 +75,52 @@ impl CompiledRule {
     pub fn matches(&self, f: &Fields) -> bool {
         let cs = self.indicator.kind.case_sensitive();
         let norm = |s: &str| if cs { s.to_owned() } else { s.to_lowercase() };
-        let name_ok = if self.names.is_none() && self.name_patterns.is_empty() {
-            true
-        } else {
-            f.name.is_some_and(|n| {
-                self.names
-                    .as_ref()
-                    .is_some_and(|set| set.contains(&norm(n)))
-                    || self.name_patterns.iter().any(|re| re.is_match(n))
-            })
+        let name_ok = || {
+            if self.names.is_none() && self.name_patterns.is_empty() {
+                true
+            } else {
+                f.name.is_some_and(|n| {
+                    self.names
+                        .as_ref()
+                        .is_some_and(|set| set.contains(&norm(n)))
+                        || self.name_patterns.iter().any(|re| re.is_match(n))
+                })
+            }
         };
-        let path_ok = if self.paths.is_none() && self.path_patterns.is_empty() {
-            true
-        } else {
-            f.path.is_some_and(|p| {
-                self.paths
-                    .as_ref()
-                    .is_some_and(|set| set.contains(&norm(p)))
-                    || self.path_patterns.iter().any(|re| re.is_match(p))
-            })
+        let path_ok = || {
+            if self.paths.is_none() && self.path_patterns.is_empty() {
+                true
+            } else {
+                f.path.is_some_and(|p| {
+                    self.paths
+                        .as_ref()
+                        .is_some_and(|set| set.contains(&norm(p)))
+                        || self.path_patterns.iter().any(|re| re.is_match(p))
+                })
+            }
         };
-        name_ok
-            && path_ok
-            && re_ok(&self.publisher, f.publisher)
-            && set_ok(&self.sources, f.package_source, false)
-            && re_ok(&self.exec, f.exec)
-            && re_ok(&self.subject, f.subject)
-            && re_ok(&self.issuer, f.issuer)
+        // Set lookups first: a Windows-only rule is ruled out on a Linux
+        // package by its source before any of its regexes is even compiled.
+        set_ok(&self.sources, f.package_source, false)
             && set_ok(&self.sha1, f.sha1, false)
             && set_ok(&self.ids, f.id, false)
             && set_ok(&self.files, f.file, true)
             && set_ok(&self.keys, f.key, false)
-            && re_ok(&self.value, f.value)
             && match &self.altitudes {
                 None => true,
                 Some(set) => f.altitude.is_some_and(|a| set.contains(&a)),
             }
+            && name_ok()
+            && path_ok()
+            && re_ok(&self.publisher, f.publisher)
+            && re_ok(&self.exec, f.exec)
+            && re_ok(&self.subject, f.subject)
+            && re_ok(&self.issuer, f.issuer)
+            && re_ok(&self.value, f.value)
     }
 }
 
-fn re_ok(re: &Option<Regex>, v: Option<&str>) -> bool {
+fn re_ok(re: &Option<Pattern>, v: Option<&str>) -> bool {
     match re {
         None => true,
         Some(re) => v.is_some_and(|v| re.is_match(v)),
@@ -144,6 +152,25 @@ impl CompiledCatalog {
     /// The catalog the rules came from.
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    /// Builds every pattern now and returns the ones that cannot be built
+    /// (`(indicator id, message)`), for `lint`.
+    pub fn compile_all(&self) -> Vec<(String, String)> {
+        let mut bad = Vec::new();
+        for r in &self.rules {
+            let pats = r.name_patterns.iter().chain(&r.path_patterns).chain(
+                [&r.publisher, &r.exec, &r.subject, &r.issuer, &r.value]
+                    .into_iter()
+                    .flatten(),
+            );
+            for p in pats {
+                if let Err(e) = p.force() {
+                    bad.push((r.indicator.id.clone(), e));
+                }
+            }
+        }
+        bad
     }
 
     /// Every compiled rule.
@@ -256,13 +283,51 @@ fn compile_rule(vendor: usize, ind: &Indicator) -> Result<CompiledRule, String> 
     })
 }
 
-fn regex(src: &str) -> Result<Regex, String> {
-    regex::RegexBuilder::new(src)
-        .size_limit(1 << 20)
-        .build()
-        .map_err(|e| format!("invalid pattern `{src}`: {e}"))
+/// A regex compiled on first use. Most rules never meet a record of their
+/// platform (a Windows rule on a Linux host), so compiling every pattern up
+/// front cost most of a small scan's start-up. The syntax is still checked at
+/// load, so a broken rule fails before the scan; [`CompiledCatalog::compile_all`]
+/// (used by `lint`) also checks the compiled size.
+#[derive(Debug)]
+pub(crate) struct Pattern {
+    src: String,
+    re: OnceLock<Option<Regex>>,
 }
 
-fn opt_regex(src: &Option<String>) -> Result<Option<Regex>, String> {
+impl Pattern {
+    fn build(src: &str) -> Result<Regex, String> {
+        regex::RegexBuilder::new(src)
+            .size_limit(1 << 20)
+            .build()
+            .map_err(|e| format!("invalid pattern `{src}`: {e}"))
+    }
+
+    /// A pattern that never matches if it cannot be built (lint reports that case).
+    pub(crate) fn is_match(&self, s: &str) -> bool {
+        self.re
+            .get_or_init(|| Self::build(&self.src).ok())
+            .as_ref()
+            .is_some_and(|re| re.is_match(s))
+    }
+
+    fn force(&self) -> Result<(), String> {
+        Self::build(&self.src).map(|re| {
+            let _ = self.re.set(Some(re));
+        })
+    }
+}
+
+fn regex(src: &str) -> Result<Pattern, String> {
+    regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(src)
+        .map_err(|e| format!("invalid pattern `{src}`: {e}"))?;
+    Ok(Pattern {
+        src: src.to_owned(),
+        re: OnceLock::new(),
+    })
+}
+
+fn opt_regex(src: &Option<String>) -> Result<Option<Pattern>, String> {
     src.as_deref().map(regex).transpose()
 }

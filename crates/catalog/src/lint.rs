@@ -177,8 +177,20 @@ pub(crate) fn lint(c: &Catalog) -> Vec<Diagnostic> {
             lint_fields(ind.kind, ind, file, &mut d);
         }
     }
-    if let Err(crate::CatalogError::Invalid(more)) = c.compile() {
-        d.extend(more);
+    match c.compile() {
+        Err(crate::CatalogError::Invalid(more)) => d.extend(more),
+        Ok(compiled) => {
+            for (id, msg) in compiled.compile_all() {
+                d.push(Diagnostic::new(
+                    Level::Error,
+                    "bad-pattern",
+                    c.origin(&id),
+                    &id,
+                    msg,
+                ));
+            }
+        }
+        Err(_) => {}
     }
     d.sort_by(|a, b| {
         b.level

@@ -94,11 +94,17 @@ mod tests {
 
     #[test]
     fn fuzz_regressions_do_not_panic() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/regressions/flatpak_release");
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fuzz/regressions/flatpak_release"
+        );
         for e in std::fs::read_dir(dir).unwrap() {
             let bytes = std::fs::read(e.unwrap().path()).unwrap();
             let _ = super::release_version(&String::from_utf8_lossy(&bytes));
         }
-        assert_eq!(super::release_version("<release version=\u{201c}1.0\u{201d}>"), None);
+        assert_eq!(
+            super::release_version("<release version=\u{201c}1.0\u{201d}>"),
+            None
+        );
     }
 }

@@ -9,7 +9,12 @@ use crate::{Platform, Root};
 
 /// Reads host facts from the root. Windows and macOS facts come from their
 /// own modules (registry `ComputerName`, `SystemVersion.plist`) when present.
-pub fn host_facts(root: &Root, shown_root: &str, platform: Platform, collected: Option<&Host>) -> Host {
+pub fn host_facts(
+    root: &Root,
+    shown_root: &str,
+    platform: Platform,
+    collected: Option<&Host>,
+) -> Host {
     let mut host = linux_facts(root, shown_root);
     host.os = platform.as_str().to_owned();
     match platform {

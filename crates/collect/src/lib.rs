@@ -230,6 +230,7 @@ pub fn collect_with(
     }
     // Several collectors read the same hive or file; one damaged file is one error.
     let mut seen = std::collections::HashSet::new();
-    all.errors.retain(|e| seen.insert((e.source.clone(), e.message.clone())));
+    all.errors
+        .retain(|e| seen.insert((e.source.clone(), e.message.clone())));
     all
 }

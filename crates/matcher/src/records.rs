@@ -256,7 +256,12 @@ fn package(p: &Package) -> Record {
     let state = p.state.as_deref().unwrap_or("installed");
     let bundle = matches!(p.source, PackageSource::MacApp | PackageSource::MacReceipt);
     let hold = if p.hold { ", on hold" } else { "" };
-    let scope = p.scope.as_deref().filter(|s| *s != "machine").map(|s| format!(", {s}")).unwrap_or_default();
+    let scope = p
+        .scope
+        .as_deref()
+        .filter(|s| *s != "machine")
+        .map(|s| format!(", {s}"))
+        .unwrap_or_default();
     Record {
         kind: Kind::Package,
         also_kinds: if bundle && p.id.is_some() {

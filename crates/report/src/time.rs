@@ -13,9 +13,15 @@ pub fn rfc3339_now() -> String {
 
 /// Formats seconds since the epoch; the calendar arithmetic is the assessment crate's.
 pub fn rfc3339(secs: u64) -> String {
-    let date = uproot_assess::add_days("1970-01-01", (secs / 86_400) as i64).unwrap_or_else(|| "1970-01-01".into());
+    let date = uproot_assess::add_days("1970-01-01", (secs / 86_400) as i64)
+        .unwrap_or_else(|| "1970-01-01".into());
     let rem = secs % 86_400;
-    format!("{date}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{date}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]

@@ -1,0 +1,80 @@
+//! PostgreSQL: shared by several stateless server replicas.
+
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::Connection;
+
+use crate::{Error, ErrorKind, Result};
+
+type Db = sqlx::Postgres;
+type StoreTy = PgStore;
+
+/// Serialises concurrent ingests for one host across replicas.
+const LOCK_HOST: &str = "SELECT id FROM hosts WHERE id = $1 FOR UPDATE";
+
+fn migrator() -> sqlx::migrate::Migrator {
+    crate::migrations::migrator(crate::migrations::POSTGRES)
+}
+
+/// The PostgreSQL backend.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: sqlx::Pool<Db>,
+}
+
+impl PgStore {
+    /// Connects to `postgres://…` and runs migrations.
+    pub async fn open(url: &str) -> Result<PgStore> {
+        let opts = Self::options(url)?;
+        Self::open_with(url, opts).await
+    }
+
+    /// Like [`PgStore::open`], but keeps every table in `schema` (created if
+    /// missing) through the connection's `search_path`. Tests use one fresh
+    /// schema per run; deployments may use it to share a database.
+    pub async fn open_in_schema(url: &str, schema: &str) -> Result<PgStore> {
+        if schema.is_empty()
+            || !schema
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(Error::new(
+                ErrorKind::Invalid,
+                format!("schema name must be [a-z0-9_]+: {schema:?}"),
+            ));
+        }
+        let opts = Self::options(url)?;
+        let mut conn = sqlx::PgConnection::connect_with(&opts)
+            .await
+            .map_err(|e| Error::with(ErrorKind::Open, format!("cannot connect to {url}"), e))?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE SCHEMA IF NOT EXISTS {schema}"
+        )))
+        .execute(&mut conn)
+        .await?;
+        conn.close().await?;
+        Self::open_with(url, opts.options([("search_path", schema)])).await
+    }
+
+    fn options(url: &str) -> Result<PgConnectOptions> {
+        PgConnectOptions::from_str(url)
+            .map_err(|e| Error::with(ErrorKind::Open, format!("bad PostgreSQL URL {url}"), e))
+    }
+
+    async fn open_with(url: &str, opts: PgConnectOptions) -> Result<PgStore> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect_with(opts)
+            .await
+            .map_err(|e| Error::with(ErrorKind::Open, format!("cannot connect to {url}"), e))?;
+        migrator().run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, Db>> {
+        Ok(self.pool.begin().await?)
+    }
+}
+
+include!("common.rs");

@@ -1,0 +1,53 @@
+//! SQLite: WAL, `synchronous=FULL`, writers serialised by `BEGIN IMMEDIATE`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::{Error, ErrorKind, Result};
+
+type Db = sqlx::Sqlite;
+type StoreTy = SqliteStore;
+
+/// SQLite has no row locks; `BEGIN IMMEDIATE` already holds the write lock.
+const LOCK_HOST: &str = "SELECT id FROM hosts WHERE id = $1";
+
+fn migrator() -> sqlx::migrate::Migrator {
+    crate::migrations::migrator(crate::migrations::SQLITE)
+}
+
+/// The embedded backend: one SQLite file in WAL mode.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: sqlx::Pool<Db>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) `sqlite://PATH` and runs migrations.
+    pub async fn open(url: &str) -> Result<SqliteStore> {
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(|e| Error::with(ErrorKind::Open, format!("bad SQLite URL {url}"), e))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit that returned is on disk, even in WAL mode.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await
+            .map_err(|e| Error::with(ErrorKind::Open, format!("cannot open {url}"), e))?;
+        migrator().run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, Db>> {
+        // IMMEDIATE takes the write lock up front, so two writers never
+        // deadlock upgrading a read transaction.
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+include!("common.rs");

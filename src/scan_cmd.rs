@@ -115,44 +115,14 @@ pub fn attach_assessment(report: &mut Report, catalog: &Catalog) {
         .unwrap_or("1970-01-01")
         .to_owned();
     let protection = crate::assess_cmd::protection(report);
-    let mut a = uproot_assess::assess(
+    let a = uproot_assess::assess(
         &report.findings,
         &report.inventory,
         catalog,
         &today,
         &protection,
     );
-    for (f, fa) in report.findings.iter_mut().zip(&a.findings) {
-        f.severity = fa.severity.clone();
-    }
-    // Re-sort by the assessed severity, keeping findings and their assessments paired.
-    let rank = |s: &str| {
-        ["critical", "high", "medium", "low"]
-            .iter()
-            .position(|x| *x == s)
-            .unwrap_or(4)
-    };
-    let mut pairs: Vec<_> = std::mem::take(&mut report.findings)
-        .into_iter()
-        .zip(std::mem::take(&mut a.findings))
-        .collect();
-    pairs.sort_by(|(x, _), (y, _)| {
-        x.vendor
-            .cmp(&y.vendor)
-            .then(rank(&x.severity).cmp(&rank(&y.severity)))
-            .then(x.kind.cmp(&y.kind))
-            .then(x.evidence.key.cmp(&y.evidence.key))
-    });
-    (report.findings, a.findings) = pairs.into_iter().unzip();
-    report.summary.by_severity.clear();
-    for f in &report.findings {
-        *report
-            .summary
-            .by_severity
-            .entry(f.severity.clone())
-            .or_default() += 1;
-    }
-    report.assessment = Some(a);
+    report.apply_assessment(a);
 }
 
 fn deep_sweep(root: &Root, catalog: &Catalog, paths: &[String]) -> uproot_collect::Output {

@@ -135,6 +135,43 @@ impl Report {
         }
     }
 
+    /// Attaches an assessment made from this report's findings (in their
+    /// order): each finding takes its assessed severity, findings are re-sorted
+    /// by it (vendor, severity, kind, key) with their assessments kept paired,
+    /// and the severity counts are redone, so every output shows one severity.
+    pub fn apply_assessment(&mut self, mut a: uproot_assess::HostAssessment) {
+        let rank = |s: &str| {
+            ["critical", "high", "medium", "low"]
+                .iter()
+                .position(|x| *x == s)
+                .unwrap_or(4)
+        };
+        let mut pairs: Vec<_> = std::mem::take(&mut self.findings)
+            .into_iter()
+            .zip(std::mem::take(&mut a.findings))
+            .collect();
+        for (f, fa) in &mut pairs {
+            f.severity = fa.severity.clone();
+        }
+        pairs.sort_by(|(x, _), (y, _)| {
+            x.vendor
+                .cmp(&y.vendor)
+                .then(rank(&x.severity).cmp(&rank(&y.severity)))
+                .then(x.kind.cmp(&y.kind))
+                .then(x.evidence.key.cmp(&y.evidence.key))
+        });
+        (self.findings, a.findings) = pairs.into_iter().unzip();
+        self.summary.by_severity.clear();
+        for f in &self.findings {
+            *self
+                .summary
+                .by_severity
+                .entry(f.severity.clone())
+                .or_default() += 1;
+        }
+        self.assessment = Some(a);
+    }
+
     /// 1 when anything covered was found; else 2 when a source failed; else 0.
     pub fn exit_code(&self) -> i32 {
         if !self.findings.is_empty() {

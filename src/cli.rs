@@ -41,6 +41,10 @@ pub enum Command {
     Key(crate::key_cmd::KeyArgs),
     /// Check evidence records.
     Evidence(crate::evidence_cmd::EvidenceArgs),
+    /// Run the fleet server: agent API, admin API, dashboard and exports.
+    Serve(crate::serve_cmd::ServeArgs),
+    /// Enroll this host with a fleet server, then scan and report on a schedule.
+    Agent(crate::agent_cmd::AgentArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 //! crates, in data-flow order: `uproot-collect` → `uproot-inventory` →
 //! `uproot-matcher` (with `uproot-catalog`) → `uproot-report`.
 
+mod agent_cmd;
 mod assess_cmd;
 mod catalog_cmd;
 mod cli;
@@ -12,6 +13,7 @@ mod key_cmd;
 mod plan_cmd;
 mod remove_cmd;
 mod scan_cmd;
+mod serve_cmd;
 mod verify_cmd;
 
 use clap::Parser;
@@ -27,6 +29,8 @@ fn main() {
         cli::Command::Verify(args) => verify_cmd::run(&args),
         cli::Command::Key(args) => key_cmd::run(&args),
         cli::Command::Evidence(args) => evidence_cmd::run(&args),
+        cli::Command::Serve(args) => serve_cmd::run(&args),
+        cli::Command::Agent(args) => agent_cmd::run(&args),
     };
     match code {
         Ok(code) => std::process::exit(code),

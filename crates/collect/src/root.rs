@@ -124,9 +124,17 @@ pub struct Root {
     live: bool,
     limits: Limits,
     case_insensitive: bool,
+    // Four collectors need the user homes; listing them reads /etc/passwd
+    // and stats every candidate, so it is done once per root.
+    homes: std::sync::OnceLock<Vec<String>>,
 }
 
 impl Root {
+    /// The in-root user homes, computed on first use (see [`crate::users`]).
+    pub fn homes(&self) -> &[String] {
+        self.homes.get_or_init(|| crate::users::list_homes(self))
+    }
+
     /// Opens `base` as the scan root. `live` says whether this is the running
     /// system (so `/proc` describes it).
     pub fn new(base: impl AsRef<Path>, live: bool) -> Result<Root, RootError> {
@@ -145,6 +153,7 @@ impl Root {
             base,
             live,
             limits: Limits::default(),
+            homes: std::sync::OnceLock::new(),
             case_insensitive: false,
         })
     }

@@ -7,8 +7,12 @@
 use crate::root::{join, EntryType};
 use crate::Root;
 
-/// In-root home directories, sorted and de-duplicated.
+/// In-root home directories, sorted and de-duplicated; cached per root.
 pub fn homes(root: &Root) -> Vec<String> {
+    root.homes().to_vec()
+}
+
+pub(crate) fn list_homes(root: &Root) -> Vec<String> {
     let mut out = Vec::new();
     if let Ok(text) = root.read_to_string("/etc/passwd") {
         for line in text.lines() {

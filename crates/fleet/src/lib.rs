@@ -16,6 +16,7 @@ mod backend;
 mod error;
 mod migrations;
 mod model;
+mod tracking;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -58,8 +59,22 @@ pub trait Store: Send + Sync {
     ) -> BoxFuture<'a, Result<Vec<TrackedFinding>>>;
     /// All hosts, ordered by id.
     fn hosts(&self) -> BoxFuture<'_, Result<Vec<HostRow>>>;
-    /// Adds a waiver and waives the open findings it covers.
+    /// Adds a `pending` waiver; it waives nothing until approved.
     fn add_waiver<'a>(&'a self, waiver: &'a NewWaiver) -> BoxFuture<'a, Result<i64>>;
+    /// Approves a pending waiver and waives the open findings it covers.
+    fn approve_waiver<'a>(
+        &'a self,
+        id: i64,
+        approver: &'a str,
+        at: &'a str,
+    ) -> BoxFuture<'a, Result<()>>;
+    /// Expires one waiver now and reopens its findings.
+    fn expire_waiver<'a>(
+        &'a self,
+        id: i64,
+        actor: &'a str,
+        at: &'a str,
+    ) -> BoxFuture<'a, Result<()>>;
     /// All waivers, ordered by id.
     fn waivers(&self) -> BoxFuture<'_, Result<Vec<Waiver>>>;
     /// Expires waivers whose `expires_at <= now` and reopens their findings.
@@ -75,21 +90,142 @@ pub trait Store: Send + Sync {
     ) -> BoxFuture<'a, Result<i64>>;
     /// Audit rows with `at >= since`, oldest first.
     fn audit<'a>(&'a self, since: &'a str) -> BoxFuture<'a, Result<Vec<AuditRow>>>;
+
+    // --- server (issue 5) -------------------------------------------------
+
+    /// Stores a batch of submissions in ONE transaction (one fsync), each
+    /// idempotent by report id, and returns one result per submission in
+    /// order. The HTTP layer replies 202 only after this returns `Ok`.
+    fn ingest_batch<'a>(
+        &'a self,
+        batch: &'a [Submission],
+    ) -> BoxFuture<'a, Result<Vec<Result<Ingest>>>>;
+    /// One host.
+    fn host(&self, id: i64) -> BoxFuture<'_, Result<Option<HostRow>>>;
+    /// Hosts with finding counts, ordered by id; and the total matching.
+    fn host_summaries<'a>(
+        &'a self,
+        filter: &'a HostFilter,
+        page: Page,
+    ) -> BoxFuture<'a, Result<(Vec<HostSummary>, u64)>>;
+    /// Tracked findings matching `filter`, one page; and the total matching.
+    fn findings_page<'a>(
+        &'a self,
+        filter: &'a FindingFilter,
+        page: Page,
+    ) -> BoxFuture<'a, Result<(Vec<TrackedFinding>, u64)>>;
+    /// A host's reports, newest first.
+    fn reports_for_host(&self, host_id: i64, page: Page) -> BoxFuture<'_, Result<Vec<ReportMeta>>>;
+    /// A stored report's gzip-compressed body.
+    fn report_body<'a>(&'a self, report_id: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>>>;
+    /// Compliance with `directive` as it stood at `as_of` (RFC 3339),
+    /// reconstructed from the finding history, so a past date gives the same
+    /// answer tomorrow as today.
+    fn compliance<'a>(
+        &'a self,
+        directive: &'a str,
+        as_of: &'a str,
+        grace_days: u32,
+    ) -> BoxFuture<'a, Result<Compliance>>;
+    /// [`Store::compliance`] without the per-host rows (`hosts` is empty):
+    /// the same milestones and totals from one grouped query, which stays
+    /// fast at 100k hosts (dashboard overviews).
+    fn compliance_summary<'a>(
+        &'a self,
+        directive: &'a str,
+        as_of: &'a str,
+        grace_days: u32,
+    ) -> BoxFuture<'a, Result<Compliance>> {
+        Box::pin(async move {
+            let mut c = self.compliance(directive, as_of, grace_days).await?;
+            c.hosts.clear();
+            Ok(c)
+        })
+    }
+    /// Daily finding counts from `from` to `to` (`YYYY-MM-DD`, inclusive),
+    /// optionally only the vendors of one directive.
+    fn burndown<'a>(
+        &'a self,
+        directive: Option<&'a str>,
+        from: &'a str,
+        to: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<BurndownPoint>>>;
+    /// Re-matches every host's latest stored inventory against `catalog`
+    /// and applies the difference as a `rematch` by `actor`.
+    fn rematch<'a>(
+        &'a self,
+        catalog: &'a uproot_catalog::CompiledCatalog,
+        catalog_version: &'a str,
+        actor: &'a str,
+    ) -> BoxFuture<'a, Result<Rematch>>;
+    /// Stores a new API token's hash; returns its id.
+    fn create_api_token<'a>(
+        &'a self,
+        role: Role,
+        token_hash: &'a str,
+        label: &'a str,
+        actor: &'a str,
+    ) -> BoxFuture<'a, Result<i64>>;
+    /// The role of the API token whose hash is `token_hash`.
+    fn api_token_role<'a>(&'a self, token_hash: &'a str) -> BoxFuture<'a, Result<Option<Role>>>;
+    /// Creates or replaces a dashboard user.
+    fn put_user<'a>(&'a self, user: &'a User, actor: &'a str) -> BoxFuture<'a, Result<()>>;
+    /// One dashboard user.
+    fn user<'a>(&'a self, username: &'a str) -> BoxFuture<'a, Result<Option<User>>>;
+    /// Stores a session under the hash of its cookie value.
+    fn create_session<'a>(
+        &'a self,
+        session_hash: &'a str,
+        session: &'a Session,
+    ) -> BoxFuture<'a, Result<()>>;
+    /// The unexpired session whose cookie hashes to `session_hash`.
+    fn session<'a>(
+        &'a self,
+        session_hash: &'a str,
+        now: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Session>>>;
+    /// Ends a session.
+    fn delete_session<'a>(&'a self, session_hash: &'a str) -> BoxFuture<'a, Result<()>>;
+    /// A server setting (`enroll_secret_hash`, `catalog_version`, …).
+    fn setting<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<String>>>;
+    /// Sets a server setting; audited as `setting.set` by `actor` (the value
+    /// itself is not written to the audit trail: it may be a secret's hash).
+    fn set_setting<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        actor: &'a str,
+    ) -> BoxFuture<'a, Result<()>>;
+    /// Appends an audit row for an action outside the store (a login, an
+    /// export).
+    fn record<'a>(
+        &'a self,
+        actor: &'a str,
+        action: &'a str,
+        subject: &'a str,
+        detail: serde_json::Value,
+    ) -> BoxFuture<'a, Result<()>>;
 }
 
-/// The id a report is stored under: `sha256:` and the hex SHA-256 of its
-/// JSON serialisation. A redelivered report has the same id; two scans never
-/// do, because `generated_at` differs.
-pub fn report_id(report: &uproot_report::Report) -> String {
+/// [`report_id`] of a document's uncompressed bytes: what the server
+/// computes from a request body, so a redelivered spool file is the same
+/// report.
+pub fn report_id_of_bytes(body: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    let body = serde_json::to_vec(report).unwrap_or_default();
-    let digest = Sha256::digest(&body);
+    let digest = Sha256::digest(body);
     let mut s = String::with_capacity(7 + 64);
     s.push_str("sha256:");
     for b in digest {
         s.push_str(&format!("{b:02x}"));
     }
     s
+}
+
+/// The id a report is stored under: `sha256:` and the hex SHA-256 of its
+/// JSON serialisation. A redelivered report has the same id; two scans never
+/// do, because `generated_at` differs.
+pub fn report_id(report: &uproot_report::Report) -> String {
+    report_id_of_bytes(&serde_json::to_vec(report).unwrap_or_default())
 }
 
 /// Opens the store named by `url` (`sqlite://PATH` or `postgres://…`) and

@@ -23,6 +23,11 @@ pub(crate) const SQLITE: Files = &[
         "builtin directives",
         include_str!("../migrations/sqlite/0002_builtin_directives.sql"),
     ),
+    (
+        3,
+        "server",
+        include_str!("../migrations/sqlite/0003_server.sql"),
+    ),
 ];
 
 pub(crate) const POSTGRES: Files = &[
@@ -35,6 +40,11 @@ pub(crate) const POSTGRES: Files = &[
         2,
         "builtin directives",
         include_str!("../migrations/postgres/0002_builtin_directives.sql"),
+    ),
+    (
+        3,
+        "server",
+        include_str!("../migrations/postgres/0003_server.sql"),
     ),
 ];
 
@@ -96,5 +106,106 @@ mod tests {
             POSTGRES.iter().map(|m| m.0).collect::<Vec<_>>(),
             "backends must share versions"
         );
+    }
+}
+
+/// Migration 3 on a database that already holds data from 1 and 2.
+#[cfg(test)]
+mod upgrade {
+    use std::io::Read;
+    use std::str::FromStr;
+
+    use sqlx::Connection;
+
+    use super::*;
+    use crate::Store;
+
+    const OLD_DATA: &str = "\
+        INSERT INTO hosts (name, machine_id, os, first_seen, last_seen, token_hash) \
+          VALUES ('web1', 'm1', 'linux', '2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z', 't1'); \
+        INSERT INTO reports (report_id, host_id, received_at, generated_at, catalog_version, body) \
+          VALUES ('sha256:old', 1, '2026-01-02T00:00:00Z', '2026-01-02T00:00:00Z', 'v1', \
+                  '{\"findings\": [{\"id\": \"a\"}, {\"id\": \"b\"}]}'); \
+        INSERT INTO waivers (scope_kind, scope_value, justification, approver, created_at, expires_at) \
+          VALUES ('vendor', 'kaspersky', 'lab', 'ciso', '2026-01-01T00:00:00Z', '2099-01-01T00:00:00Z'); \
+        INSERT INTO findings (host_id, finding_id, vendor, product, kind, indicator, evidence_source, \
+          evidence_key, severity, state, first_seen, last_seen, last_report, resolved_at, resolved_by_report) \
+          VALUES (1, 'a', 'kaspersky', 'kesl', 'package', 'i', 's', 'k', 'high', 'resolved', \
+                  '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'sha256:old', '2026-01-02T00:00:00Z', 'sha256:old');";
+
+    async fn check(store: &dyn Store) {
+        let body = store.report_body("sha256:old").await.unwrap().unwrap();
+        let mut json = String::new();
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_string(&mut json)
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["findings"][1]["id"], "b");
+        let reports = store
+            .reports_for_host(1, crate::Page::default())
+            .await
+            .unwrap();
+        assert_eq!(reports[0].findings, 2);
+        let w = &store.waivers().await.unwrap()[0];
+        assert_eq!(w.status, "approved");
+        assert_eq!(
+            (w.waiver.requested_by.as_str(), w.approver.as_deref()),
+            ("ciso", Some("ciso"))
+        );
+        let days = store
+            .burndown(None, "2026-01-01", "2026-01-02")
+            .await
+            .unwrap();
+        assert_eq!((days[0].open, days[0].resolved), (1, 0));
+        assert_eq!((days[1].open, days[1].resolved), (0, 1));
+        let c = store
+            .compliance("bod-17-01", "2026-01-03", 30)
+            .await
+            .unwrap();
+        assert_eq!(c.hosts[0].status, "clean");
+    }
+
+    #[tokio::test]
+    async fn sqlite_keeps_old_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("old.db").display());
+        let opts = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true);
+        let mut c = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
+        migrator(&SQLITE[..2]).run(&mut c).await.unwrap();
+        sqlx::raw_sql(OLD_DATA).execute(&mut c).await.unwrap();
+        c.close().await.unwrap();
+        let store = crate::SqliteStore::open(&url).await.unwrap();
+        check(&store).await;
+    }
+
+    #[tokio::test]
+    async fn postgres_keeps_old_data() {
+        let url = std::env::var("UPROOT_TEST_PG")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let schema = format!("uproot_upgrade_{}", std::process::id());
+        let mut c = sqlx::PgConnection::connect(&url)
+            .await
+            .expect("PostgreSQL is required (scripts/ci-services, or UPROOT_TEST_PG)");
+        for sql in [
+            format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+            format!("CREATE SCHEMA {schema}"),
+            format!("SET search_path TO {schema}"),
+        ] {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+        migrator(&POSTGRES[..2]).run(&mut c).await.unwrap();
+        sqlx::raw_sql(OLD_DATA).execute(&mut c).await.unwrap();
+        let store = crate::PgStore::open_in_schema(&url, &schema).await.unwrap();
+        check(&store).await;
+        drop(store);
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+            .execute(&mut c)
+            .await
+            .unwrap();
     }
 }

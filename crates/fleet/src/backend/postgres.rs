@@ -10,8 +10,10 @@ use crate::{Error, ErrorKind, Result};
 type Db = sqlx::Postgres;
 type StoreTy = PgStore;
 
-/// Serialises concurrent ingests for one host across replicas.
-const LOCK_HOST: &str = "SELECT id FROM hosts WHERE id = $1 FOR UPDATE";
+/// Appended to a SELECT whose rows the transaction will change. Locking
+/// host rows in id order before touching their findings keeps concurrent
+/// batches and waiver changes from deadlocking.
+const FOR_UPDATE: &str = " FOR UPDATE";
 
 fn migrator() -> sqlx::migrate::Migrator {
     crate::migrations::migrator(crate::migrations::POSTGRES)

@@ -10,8 +10,8 @@ use crate::{Error, ErrorKind, Result};
 type Db = sqlx::Sqlite;
 type StoreTy = SqliteStore;
 
-/// SQLite has no row locks; `BEGIN IMMEDIATE` already holds the write lock.
-const LOCK_HOST: &str = "SELECT id FROM hosts WHERE id = $1";
+/// Appended to a SELECT whose rows the transaction will change.
+const FOR_UPDATE: &str = "";
 
 fn migrator() -> sqlx::migrate::Migrator {
     crate::migrations::migrator(crate::migrations::SQLITE)

@@ -669,13 +669,15 @@ pub async fn query(target: &Target, plan: &QueryPlan) -> Result<BTreeMap<String,
                 if n >= plan.requests as u64 {
                     break;
                 }
-                let mut k = n;
+                // Walk n*8+j so a filtered route list still gets distinct
+                // random offsets and hosts.
+                let mut k = n * 8 + n % 8;
                 let (name, path, dash) = loop {
                     let r = query_route(&plan, k);
                     if plan.only.is_empty() || plan.only.iter().any(|o| r.0.contains(o.as_str())) {
                         break r;
                     }
-                    k += plan.requests as u64;
+                    k += 1;
                 };
                 let mut headers = vec![(
                     "accept",

@@ -142,6 +142,40 @@ pub trait Store: Send + Sync {
             Ok(c)
         })
     }
+    /// One page of [`Store::compliance`]'s host rows, worst first
+    /// (overdue, affected, not-scanned, waived, clean; then by deadline and
+    /// id): hosts whose status is `status`, or every host that is not clean
+    /// when `status` is `None`. How many there are is in
+    /// [`Store::compliance_summary`]'s totals. Only the page is decoded, so
+    /// it stays fast at 100k hosts.
+    fn compliance_hosts<'a>(
+        &'a self,
+        directive: &'a str,
+        as_of: &'a str,
+        grace_days: u32,
+        status: Option<&'a str>,
+        page: Page,
+    ) -> BoxFuture<'a, Result<Vec<HostCompliance>>> {
+        Box::pin(async move {
+            let c = self.compliance(directive, as_of, grace_days).await?;
+            let mut hosts: Vec<HostCompliance> = c
+                .hosts
+                .into_iter()
+                .filter(|h| status.map_or(h.status != "clean", |s| h.status == s))
+                .collect();
+            hosts.sort_by(|a, b| {
+                let key =
+                    |h: &HostCompliance| (status_rank(&h.status), h.deadline.clone(), h.host_id);
+                key(a).cmp(&key(b))
+            });
+            let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
+            Ok(hosts
+                .into_iter()
+                .skip(offset)
+                .take(page.limit as usize)
+                .collect())
+        })
+    }
     /// Daily finding counts from `from` to `to` (`YYYY-MM-DD`, inclusive),
     /// optionally only the vendors of one directive.
     fn burndown<'a>(
@@ -205,6 +239,17 @@ pub trait Store: Send + Sync {
         subject: &'a str,
         detail: serde_json::Value,
     ) -> BoxFuture<'a, Result<()>>;
+}
+
+/// Worst first: the order of [`Store::compliance_hosts`].
+pub fn status_rank(status: &str) -> u8 {
+    match status {
+        "overdue" => 0,
+        "affected" => 1,
+        "not-scanned" => 2,
+        "waived" => 3,
+        _ => 4,
+    }
 }
 
 /// [`report_id`] of a document's uncompressed bytes: what the server

@@ -28,6 +28,11 @@ pub(crate) const SQLITE: Files = &[
         "server",
         include_str!("../migrations/sqlite/0003_server.sql"),
     ),
+    (
+        4,
+        "dashboard indexes",
+        include_str!("../migrations/sqlite/0004_dashboard_indexes.sql"),
+    ),
 ];
 
 pub(crate) const POSTGRES: Files = &[
@@ -45,6 +50,11 @@ pub(crate) const POSTGRES: Files = &[
         3,
         "server",
         include_str!("../migrations/postgres/0003_server.sql"),
+    ),
+    (
+        4,
+        "dashboard indexes",
+        include_str!("../migrations/postgres/0004_dashboard_indexes.sql"),
     ),
 ];
 

@@ -58,6 +58,12 @@ fn date_plus(date: &str, days: u32) -> Result<String> {
         .ok_or_else(|| Error::new(ErrorKind::Invalid, format!("not a date: {date:?}")))
 }
 
+/// `date` minus `days` (`YYYY-MM-DD`).
+pub(crate) fn date_minus(date: &str, days: u32) -> Result<String> {
+    uproot_assess::add_days(date, -i64::from(days))
+        .ok_or_else(|| Error::new(ErrorKind::Invalid, format!("not a date: {date:?}")))
+}
+
 /// Each milestone's due date, and whether `as_of_date` is past it.
 pub(crate) fn milestones(d: &Directive, as_of_date: &str) -> Result<Vec<MilestoneStatus>> {
     d.milestones

@@ -815,6 +815,63 @@ async fn compliance(
     assert!(summary.hosts.is_empty());
     assert_eq!(summary.totals, full.totals, "{name} at {as_of}");
     assert_eq!(summary.milestones, full.milestones);
+    // Each page of compliance_hosts is the full rows, filtered and worst first.
+    for status in [
+        None,
+        Some("overdue"),
+        Some("affected"),
+        Some("not-scanned"),
+        Some("waived"),
+        Some("clean"),
+    ] {
+        let mut want: Vec<_> = full
+            .hosts
+            .iter()
+            .filter(|h| status.map_or(h.status != "clean", |st| h.status == st))
+            .cloned()
+            .collect();
+        want.sort_by_key(|h| {
+            (
+                uproot_fleet::status_rank(&h.status),
+                h.deadline.clone(),
+                h.host_id,
+            )
+        });
+        let all = uproot_fleet::Page {
+            limit: 1000,
+            offset: 0,
+        };
+        let got = s
+            .compliance_hosts(name, as_of, grace, status, all)
+            .await
+            .unwrap();
+        assert_eq!(got, want, "{name} at {as_of}, status {status:?}");
+        let tail = uproot_fleet::Page {
+            limit: 2,
+            offset: 1,
+        };
+        let got = s
+            .compliance_hosts(name, as_of, grace, status, tail)
+            .await
+            .unwrap();
+        assert_eq!(
+            got,
+            want.iter().skip(1).take(2).cloned().collect::<Vec<_>>()
+        );
+    }
+    assert!(s
+        .compliance_hosts(
+            name,
+            as_of,
+            grace,
+            Some("bogus"),
+            uproot_fleet::Page {
+                limit: 1,
+                offset: 0
+            }
+        )
+        .await
+        .is_err());
     full
 }
 

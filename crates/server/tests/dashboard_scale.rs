@@ -1,84 +1,301 @@
 //! Dashboard pages over a larger fleet: every page renders, pagination holds,
-//! and render times are printed (cold: first view, which computes the
-//! fleet-wide aggregates; warm: p50/p95 of later views).
+//! and render times are printed per page: cold (a fresh server, so an empty
+//! dashboard cache: the first view after a start or a long idle spell) and
+//! warm (later views), p50 and p95 of each.
 //!
-//! `UPROOT_DASH_HOSTS=20000 cargo test --release -p uproot-server --test
-//! dashboard_scale -- --nocapture` measures a bigger fleet.
+//! The fleet is filled fast: hosts with one SQL statement, then one report
+//! per host through `Store::ingest_batch` (about 30 packages; 1–3 findings
+//! on a tenth of the hosts; some resolved by a second report), so findings,
+//! their history and report bodies are real.
+//!
+//! `UPROOT_DASH_HOSTS=100000 cargo test --release -p uproot-server --test
+//! dashboard_scale -- --nocapture` measures a 100k-host fleet; from 10,000
+//! hosts on, every page must be under 200 ms at p95, cold and warm. Add
+//! `UPROOT_DASH_PG=1` to run on PostgreSQL (`UPROOT_TEST_PG`, default
+//! postgres://postgres@127.0.0.1:5432/test, in a fresh schema).
 
 mod dashboard_support;
 
+use std::io::Write;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dashboard_support::{finding, report, App, ADMIN};
-use uproot_fleet::HostFacts;
+use uproot_fleet::{report_id_of_bytes, Store, Submission};
+
+const BATCH: usize = 1000;
+const COLD_RUNS: usize = 5;
+const WARM_RUNS: usize = 40;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Host `i`'s findings in its first report: 1–3 on a tenth of the hosts.
+fn findings_of(i: usize) -> Vec<uproot_matcher::Finding> {
+    let kesl = || finding("kaspersky", "kesl", "KESL", "kesl");
+    let nagent = || finding("kaspersky", "klnagent", "Network Agent", "klnagent");
+    let hisuite = || finding("huawei", "hisuite", "HiSuite", "hisuite");
+    match i % 30 {
+        1 => vec![kesl()],
+        2 => vec![kesl(), hisuite()],
+        3 => vec![kesl(), nagent(), hisuite()],
+        _ => vec![],
+    }
+}
+
+fn submission(
+    host_id: i64,
+    i: usize,
+    at: &str,
+    findings: Vec<uproot_matcher::Finding>,
+) -> Submission {
+    let r = report(&format!("host-{i:06}"), at, findings, 30);
+    let json = serde_json::to_vec(&r).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&json).unwrap();
+    Submission {
+        host_id,
+        report_id: report_id_of_bytes(&json),
+        generated_at: r.generated_at.clone(),
+        catalog_version: r.catalog.version.clone(),
+        findings: r.findings.clone(),
+        summary: r.summary.clone(),
+        body_gz: gz.finish().unwrap(),
+    }
+}
+
+/// Hosts 1..=n: most first seen on 2026-10-01 (past the BOD 17-01 grace
+/// period, so affected hosts are overdue), every seventh on 2026-11-20.
+fn hosts_sql(n: usize, pg: Option<&str>) -> String {
+    let first = "CASE WHEN i % 7 = 0 THEN '2026-11-20T00:00:00Z' ELSE '2026-10-01T00:00:00Z' END";
+    let cols = "id, name, machine_id, os, first_seen, last_seen, token_hash";
+    match pg {
+        None => format!(
+            "INSERT INTO hosts ({cols}) \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \
+             SELECT i, printf('host-%06d', i), 'm' || i, 'linux', {first}, {first}, 'tok' || i FROM n"
+        ),
+        Some(schema) => format!(
+            "INSERT INTO {schema}.hosts ({cols}) OVERRIDING SYSTEM VALUE \
+             SELECT i, 'host-' || lpad(i::text, 6, '0'), 'm' || i, 'linux', {first}, {first}, 'tok' || i \
+             FROM generate_series(1, {n}) AS i; \
+             SELECT setval(pg_get_serial_sequence('{schema}.hosts', 'id'), {n})"
+        ),
+    }
+}
+
+async fn ingest_all(store: &dyn Store, n: usize) {
+    let t = Instant::now();
+    let mut first = 0;
+    while first < n {
+        let last = (first + BATCH).min(n);
+        let batch: Vec<Submission> = (first + 1..=last)
+            .map(|i| submission(i as i64, i, "2026-11-28T10:00:00Z", findings_of(i)))
+            .collect();
+        for r in store.ingest_batch(&batch).await.unwrap() {
+            r.unwrap();
+        }
+        first = last;
+    }
+    // A second scan on a few affected hosts: their findings are resolved.
+    let again: Vec<Submission> = (1..=n)
+        .filter(|i| i % 300 == 1)
+        .map(|i| submission(i as i64, i, "2026-11-28T18:00:00Z", vec![]))
+        .collect();
+    for chunk in again.chunks(BATCH) {
+        store.ingest_batch(chunk).await.unwrap();
+    }
+    println!(
+        "ingested {n} reports (+{}) in {:.1} s",
+        again.len(),
+        t.elapsed().as_secs_f64()
+    );
+}
+
+/// The store, filled with `n` hosts, and what to clean up after.
+async fn filled_store(
+    n: usize,
+) -> (
+    Arc<dyn Store>,
+    Option<tempfile::TempDir>,
+    Option<(String, String)>,
+) {
+    let t = Instant::now();
+    if std::env::var("UPROOT_DASH_PG").is_ok_and(|v| !v.is_empty() && v != "0") {
+        let url = std::env::var("UPROOT_TEST_PG")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let schema = format!("uproot_dash_scale_{}", std::process::id());
+        let store: Arc<dyn Store> = Arc::new(
+            uproot_fleet::PgStore::open_in_schema(&url, &schema)
+                .await
+                .unwrap(),
+        );
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(hosts_sql(n, Some(&schema))))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        println!("postgres: {n} hosts in {:.1} s", t.elapsed().as_secs_f64());
+        ingest_all(store.as_ref(), n).await;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("ANALYZE {schema}.hosts; ANALYZE {schema}.findings; ANALYZE {schema}.finding_events; ANALYZE {schema}.reports")))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        (store, None, Some((url, schema)))
+    } else {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("uproot.db").display());
+        let store = uproot_fleet::open(&url).await.unwrap();
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(hosts_sql(n, None)))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+        println!("sqlite: {n} hosts in {:.1} s", t.elapsed().as_secs_f64());
+        ingest_all(store.as_ref(), n).await;
+        (store, Some(dir), None)
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_over_a_larger_fleet() {
-    let n: usize = std::env::var("UPROOT_DASH_HOSTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(300);
-    let app = App::start().await;
-    let t = Instant::now();
-    // Straight into the store: this test is about reading, not ingest.
-    for i in 0..n {
-        let name = format!("host-{i:06}");
-        let facts = HostFacts {
-            name: name.clone(),
-            machine_id: None,
-            os: "linux".into(),
-        };
-        let id = app
-            .store
-            .enroll_host(&facts, &format!("h{i}"))
-            .await
-            .unwrap();
-        let f = match i % 4 {
-            0 => vec![],
-            1 => vec![finding("huawei", "hisuite", "HiSuite", "hisuite")],
-            _ => vec![finding("kaspersky", "kesl", "KESL", "kesl")],
-        };
-        let r = report(&name, "2026-11-28T10:00:00Z", f, 0);
-        app.store.ingest_report(id, &r).await.unwrap();
-    }
-    println!("stored {n} hosts in {:?}", t.elapsed());
+    let n = env_usize("UPROOT_DASH_HOSTS", 600).max(600);
+    let (store, dir, pg) = filled_store(n).await;
+    App::setup(store.as_ref()).await;
+    let app = App::serve(store.clone(), dir).await;
     let login = app.login(ADMIN.0, ADMIN.1).await;
     let c = Some(login.cookie.as_str());
 
+    // Pagination holds at the far end of a filtered listing.
+    let affected = (1..=n)
+        .filter(|i| matches!(i % 30, 1..=3) && i % 300 != 1)
+        .count();
     let hosts = app.get("/hosts?status=affected&page=2", c).await;
     assert!(hosts.body.contains("Page 2 of"), "{}", hosts.body);
-    let last = (n * 3 / 4).div_ceil(50);
+    let last = affected.div_ceil(50);
     let r = app
         .get(&format!("/hosts?status=affected&page={last}"), c)
         .await;
     assert!(r.body.contains("rel=\"prev\""));
     assert!(!r.body.contains("rel=\"next\""));
+    let d = app.get("/directives/bod-17-01", c).await;
+    assert!(
+        d.body.contains("host-000031"),
+        "worst first lists an overdue host"
+    );
 
+    let far = n.div_ceil(50);
+    let paths = [
+        "/".to_string(),
+        "/?directive=ndaa-fy19-889&days=365".into(),
+        "/directives".into(),
+        "/directives/bod-17-01".into(),
+        "/directives/bod-17-01?status=clean&page=3".into(),
+        "/directives/ndaa-fy19-889?status=affected".into(),
+        "/hosts".into(),
+        format!("/hosts?page={far}"),
+        "/hosts?name=host-0001".into(),
+        "/hosts?name=zzz".into(),
+        "/hosts?status=affected".into(),
+        "/hosts?status=waived".into(),
+        format!("/hosts?status=clean&page={}", far / 2),
+        "/hosts/31".into(),
+        "/hosts/32".into(),
+        "/findings".into(),
+        "/findings?status=open&vendor=kaspersky".into(),
+        "/findings?status=resolved".into(),
+        "/findings?vendor=huawei&page=5".into(),
+        "/findings?host=33".into(),
+        "/waivers".into(),
+        "/exports".into(),
+        "/exports?as_of=2026-11-01".into(),
+    ];
+    let strict = n >= 10_000;
+    let mut failures = Vec::new();
+    println!(
+        "{:<44} {:>9} {:>9} {:>9} {:>9}",
+        "page", "cold p50", "cold p95", "warm p50", "warm p95"
+    );
+    for path in &paths {
+        let mut cold = Vec::new();
+        for _ in 0..COLD_RUNS {
+            // A new server: an empty dashboard cache.
+            let fresh = App::serve(store.clone(), None).await;
+            let t = Instant::now();
+            let r = fresh.get(path, c).await;
+            cold.push(t.elapsed());
+            assert_eq!(r.status, 200, "{path}: {}", r.body);
+        }
+        let mut warm = Vec::new();
+        for _ in 0..WARM_RUNS {
+            let t = Instant::now();
+            let r = app.get(path, c).await;
+            warm.push(t.elapsed());
+            assert_eq!(r.status, 200, "{path}: {}", r.body);
+        }
+        cold.sort();
+        warm.sort();
+        let (c50, c95) = (percentile(&cold, 0.5), percentile(&cold, 0.95));
+        let (w50, w95) = (percentile(&warm, 0.5), percentile(&warm, 0.95));
+        println!(
+            "{path:<44} {:>7.1}ms {:>7.1}ms {:>7.1}ms {:>7.1}ms",
+            ms(c50),
+            ms(c95),
+            ms(w50),
+            ms(w95)
+        );
+        // 200 ms is the target from 10k hosts on (release builds); smaller
+        // fleets are a smoke test, often in a debug build on a busy machine.
+        let limit = Duration::from_millis(if strict { 200 } else { 1000 });
+        if c95 >= limit || w95 >= limit {
+            failures.push(format!("{path}: cold p95 {c95:?}, warm p95 {w95:?}"));
+        }
+    }
+    // The exports are downloads of every host's row: timed, not held to
+    // the page target.
     for path in [
-        "/",
-        "/directives/bod-17-01",
-        "/hosts",
-        "/hosts?name=host-0001",
-        "/hosts/5",
-        "/findings",
-        "/findings?status=open&vendor=kaspersky",
-        "/waivers",
-        "/exports",
+        "/api/v1/compliance?directive=bod-17-01",
+        "/api/v1/export/compliance.csv?directive=bod-17-01",
+        "/api/v1/export/compliance.json?directive=bod-17-01&as_of=2026-11-01",
     ] {
         let t = Instant::now();
         let r = app.get(path, c).await;
-        let cold = t.elapsed();
+        let took = t.elapsed();
         assert_eq!(r.status, 200, "{path}: {}", r.body);
-        let mut warm = Vec::new();
-        for _ in 0..20 {
-            let t = Instant::now();
-            app.get(path, c).await;
-            warm.push(t.elapsed());
-        }
-        warm.sort();
-        let (p50, p95) = (warm[10], warm[18]);
-        println!("{path}: cold {cold:?}, warm p50 {p50:?} p95 {p95:?}");
-        // Loose, for unoptimised test builds on a shared 2-core machine.
-        assert!(p95 < Duration::from_millis(500), "{path}: p95 {p95:?}");
+        println!(
+            "{path:<44} {:>7.1}ms ({} KiB, a download)",
+            ms(took),
+            r.body.len() / 1024
+        );
     }
+    drop(app);
+    if let Some((url, schema)) = pg {
+        drop(store);
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    assert!(
+        failures.is_empty(),
+        "pages over the limit at {n} hosts: {failures:#?}"
+    );
 }

@@ -2,7 +2,7 @@
 // `postgres.rs`, which define `Db`, `StoreTy`, `FOR_UPDATE` and `begin()`.
 // The rest of the queries live in the files included at the bottom.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use sqlx::types::Json;
 use sqlx::Row;
@@ -259,8 +259,11 @@ impl StoreTy {
         Ok(self.run_batch(batch, true).await?.unwrap_or_default())
     }
 
-    /// One transaction for the whole batch. Without `isolate`, returns
-    /// `None` (having rolled back) if any submission failed in the database.
+    /// One transaction for the whole batch. Without `isolate`, the batch is
+    /// written with a fixed number of multi-row statements
+    /// ([`ingest_bulk`]) and `None` is returned (having rolled back) if
+    /// anything failed in the database; with it, each submission is
+    /// written alone under a savepoint, so one failure is rolled back alone.
     async fn run_batch(
         &self,
         batch: &[Submission],
@@ -271,33 +274,27 @@ impl StoreTy {
         let ids: Vec<i64> = batch.iter().map(|s| s.host_id).collect();
         let known = lock_hosts(&mut tx, &ids).await?;
         let waivers = active_waivers(&mut tx, &now).await?;
+        if !isolate {
+            return match ingest_bulk(&mut tx, batch, &known, &now, &waivers).await {
+                Ok(out) => {
+                    tx.commit().await?;
+                    Ok(Some(out))
+                }
+                Err(_) => {
+                    tx.rollback().await?;
+                    Ok(None)
+                }
+            };
+        }
         let mut out = Vec::with_capacity(batch.len());
         for sub in batch {
-            if !known.contains(&sub.host_id) {
-                out.push(Err(Error::new(
-                    ErrorKind::NotFound,
-                    format!("no host {}", sub.host_id),
-                )));
+            if let Err(e) = check_submission(sub, &known) {
+                out.push(Err(e));
                 continue;
             }
-            if !sub.report_id.starts_with("sha256:") || sub.generated_at.is_empty() {
-                out.push(Err(Error::new(
-                    ErrorKind::Invalid,
-                    "a submission needs a sha256: report id and generated_at",
-                )));
-                continue;
-            }
-            if !isolate {
-                match self.ingest_one(&mut tx, sub, &now, &waivers).await {
-                    Ok(i) => out.push(Ok(i)),
-                    Err(_) => {
-                        tx.rollback().await?;
-                        return Ok(None);
-                    }
-                }
-                continue;
-            }
-            sqlx::query("SAVEPOINT submission").execute(&mut *tx).await?;
+            sqlx::query("SAVEPOINT submission")
+                .execute(&mut *tx)
+                .await?;
             let res = self.ingest_one(&mut tx, sub, &now, &waivers).await;
             if res.is_err() {
                 sqlx::query("ROLLBACK TO SAVEPOINT submission")
@@ -313,6 +310,7 @@ impl StoreTy {
         Ok(Some(out))
     }
 
+    /// One submission alone: the savepoint fallback of [`ingest_bulk`].
     async fn ingest_one(
         &self,
         tx: &mut Tx,
@@ -389,6 +387,418 @@ impl StoreTy {
     }
 }
 
+/// Most rows one multi-row statement carries (SQLite bounds the number of
+/// bound parameters per statement).
+const ROWS_PER_STATEMENT: usize = 500;
+
+fn check_submission(sub: &Submission, known: &BTreeSet<i64>) -> Result<()> {
+    if !known.contains(&sub.host_id) {
+        return Err(Error::new(
+            ErrorKind::NotFound,
+            format!("no host {}", sub.host_id),
+        ));
+    }
+    if !sub.report_id.starts_with("sha256:") || sub.generated_at.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Invalid,
+            "a submission needs a sha256: report id and generated_at",
+        ));
+    }
+    Ok(())
+}
+
+/// A host's tracked findings: id → (state, vendor).
+type Current = HashMap<String, (String, String)>;
+
+/// Writes that can wait until the next finding change or the end of the
+/// batch, so the common case (no change) costs one statement per batch
+/// rather than one per report. Flushing before every change keeps the
+/// audit trail in the order the reports were processed and each host's
+/// `last_seen` update ordered against its next report's changes.
+#[derive(Default)]
+struct Pending {
+    /// `report.ingest` rows: (actor = subject, detail).
+    audit: Vec<(String, serde_json::Value)>,
+    /// Host → the report whose findings it was last seen with.
+    seen_by: BTreeMap<i64, String>,
+}
+
+impl Pending {
+    async fn flush(&mut self, tx: &mut Tx, now: &str) -> Result<()> {
+        for chunk in self.audit.chunks(ROWS_PER_STATEMENT) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    format!(
+                        "($1, ${}, 'report.ingest', ${}, ${})",
+                        3 * i + 2,
+                        3 * i + 3,
+                        3 * i + 4
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO audit (at, actor, action, subject, detail) VALUES {}",
+                rows.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now.to_owned());
+            for (actor, detail) in chunk {
+                q = q
+                    .bind(actor.clone())
+                    .bind(actor.clone())
+                    .bind(Json(detail.clone()));
+            }
+            q.execute(&mut **tx).await?;
+        }
+        self.audit.clear();
+        let seen: Vec<(i64, String)> = std::mem::take(&mut self.seen_by).into_iter().collect();
+        for chunk in seen.chunks(ROWS_PER_STATEMENT) {
+            let cases: String = (0..chunk.len())
+                .map(|i| format!(" WHEN ${} THEN ${}", 2 * i + 2, 2 * i + 3))
+                .collect();
+            let first = 2 * chunk.len() + 2;
+            let sql = format!(
+                "UPDATE findings SET last_seen = $1, last_report = CASE host_id{cases} END \
+                 WHERE state <> 'resolved' AND host_id IN ({})",
+                placeholders(first, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now.to_owned());
+            for (host, report) in chunk {
+                q = q.bind(*host).bind(report.clone());
+            }
+            for (host, _) in chunk {
+                q = q.bind(*host);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+}
+
+/// What a batch's submissions find already stored: report ids among
+/// theirs (duplicates) and each host's newest `generated_at`.
+async fn prior_reports(
+    tx: &mut Tx,
+    subs: &[&Submission],
+) -> Result<(HashSet<String>, HashMap<i64, String>)> {
+    let mut existing = HashSet::new();
+    for chunk in subs.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT report_id FROM reports WHERE report_id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for s in chunk {
+            q = q.bind(s.report_id.clone());
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            existing.insert(r.try_get::<String, _>(0)?);
+        }
+    }
+    let hosts: Vec<i64> = subs
+        .iter()
+        .map(|s| s.host_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut newest = HashMap::new();
+    for chunk in hosts.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT host_id, MAX(generated_at) FROM reports WHERE host_id IN ({}) GROUP BY host_id",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for h in chunk {
+            q = q.bind(*h);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            if let Some(at) = r.try_get::<Option<String>, _>(1)? {
+                newest.insert(r.try_get::<i64, _>(0)?, at);
+            }
+        }
+    }
+    Ok((existing, newest))
+}
+
+/// Inserts the `reports` and `report_bodies` rows of `subs` (none stored
+/// yet) and marks their hosts as having reported at `now`.
+async fn insert_reports(tx: &mut Tx, subs: &[(&Submission, bool)], now: &str) -> Result<()> {
+    for chunk in subs.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = 5 * i + 2;
+                format!("(${b}, ${}, $1, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO reports (report_id, host_id, received_at, generated_at, catalog_version, findings) \
+             VALUES {} ON CONFLICT (report_id) DO NOTHING RETURNING report_id",
+            rows.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now.to_owned());
+        for (s, _) in chunk {
+            q = q
+                .bind(s.report_id.clone())
+                .bind(s.host_id)
+                .bind(s.generated_at.clone())
+                .bind(s.catalog_version.clone())
+                .bind(s.findings.len() as i64);
+        }
+        // A report stored meanwhile by another writer (PostgreSQL): the
+        // caller redoes the batch one submission at a time.
+        if q.fetch_all(&mut **tx).await?.len() != chunk.len() {
+            return Err(Error::new(
+                ErrorKind::Database,
+                "report stored concurrently",
+            ));
+        }
+        let sql = format!(
+            "INSERT INTO report_bodies (report_id, body) VALUES {}",
+            (0..chunk.len())
+                .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (s, _) in chunk {
+            q = q.bind(s.report_id.clone()).bind(s.body_gz.clone());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    let hosts: Vec<i64> = subs
+        .iter()
+        .map(|(s, _)| s.host_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for chunk in hosts.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "UPDATE hosts SET last_seen = $1, last_report_at = $1, \
+             first_report_at = COALESCE(first_report_at, $1) WHERE id IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now.to_owned());
+        for h in chunk {
+            q = q.bind(*h);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The tracked findings of `hosts`, each host present (empty if none).
+async fn current_findings(tx: &mut Tx, hosts: &BTreeSet<i64>) -> Result<HashMap<i64, Current>> {
+    let mut out: HashMap<i64, Current> = hosts.iter().map(|h| (*h, Current::new())).collect();
+    let hosts: Vec<i64> = hosts.iter().copied().collect();
+    for chunk in hosts.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT host_id, finding_id, state, vendor FROM findings WHERE host_id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for h in chunk {
+            q = q.bind(*h);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            let host: i64 = r.try_get(0)?;
+            out.entry(host)
+                .or_default()
+                .insert(r.try_get(1)?, (r.try_get(2)?, r.try_get(3)?));
+        }
+    }
+    Ok(out)
+}
+
+/// The whole batch with a fixed number of statements when no finding
+/// changes state: the same outcome, row for row, as ingesting the
+/// submissions one after another. Any database error fails the whole call.
+async fn ingest_bulk(
+    tx: &mut Tx,
+    batch: &[Submission],
+    known: &BTreeSet<i64>,
+    now: &str,
+    waivers: &[ActiveWaiver],
+) -> Result<Vec<Result<Ingest>>> {
+    let mut out: Vec<Result<Ingest>> = Vec::with_capacity(batch.len());
+    let mut valid = Vec::with_capacity(batch.len());
+    for sub in batch {
+        match check_submission(sub, known) {
+            Ok(()) => {
+                valid.push(sub);
+                out.push(Ok(Ingest::default()));
+            }
+            Err(e) => out.push(Err(e)),
+        }
+    }
+    let (existing, mut newest) = prior_reports(tx, &valid).await?;
+    // Decided in batch order, as one-by-one ingests would: a repeat of an
+    // earlier submission is a duplicate, and a report generated before one
+    // already stored or earlier in the batch is stale.
+    let mut seen: HashSet<&str> = HashSet::with_capacity(valid.len());
+    let mut plan: Vec<Option<bool>> = Vec::with_capacity(batch.len());
+    let mut fresh: Vec<(&Submission, bool)> = Vec::with_capacity(valid.len());
+    for (sub, res) in batch.iter().zip(out.iter_mut()) {
+        let Ok(ingest) = res else {
+            plan.push(None);
+            continue;
+        };
+        if existing.contains(&sub.report_id) || !seen.insert(sub.report_id.as_str()) {
+            ingest.duplicate = true;
+            plan.push(None);
+            continue;
+        }
+        let newest = newest.entry(sub.host_id).or_default();
+        let stale = !newest.is_empty() && newest.as_str() > sub.generated_at.as_str();
+        if !stale {
+            newest.clone_from(&sub.generated_at);
+        }
+        plan.push(Some(stale));
+        fresh.push((sub, stale));
+    }
+    if fresh.is_empty() {
+        return Ok(out);
+    }
+    insert_reports(tx, &fresh, now).await?;
+    let applying: BTreeSet<i64> = fresh
+        .iter()
+        .filter(|(_, stale)| !stale)
+        .map(|(s, _)| s.host_id)
+        .collect();
+    let mut current = current_findings(tx, &applying).await?;
+    let mut pending = Pending::default();
+    for ((sub, res), stale) in batch.iter().zip(out.iter_mut()).zip(plan) {
+        let (Some(stale), Ok(ingest)) = (stale, res) else {
+            continue;
+        };
+        let actor = format!("host:{}", sub.host_id);
+        if !stale {
+            let ctx = Apply {
+                host_id: sub.host_id,
+                report_id: &sub.report_id,
+                now,
+                actor: &actor,
+                waivers,
+            };
+            let cur = current.entry(sub.host_id).or_default();
+            apply_bulk(tx, &ctx, &sub.findings, cur, ingest, &mut pending).await?;
+        }
+        let detail = serde_json::json!({
+            "report_id": sub.report_id, "generated_at": sub.generated_at, "catalog": sub.catalog_version,
+            "findings": sub.findings.len(), "stale": stale,
+            "opened": ingest.opened, "resolved": ingest.resolved, "reopened": ingest.reopened,
+        });
+        pending.audit.push((actor, detail));
+    }
+    pending.flush(tx, now).await?;
+    Ok(out)
+}
+
+/// [`apply_findings`] against `current` (kept up to date, for the host's
+/// next report in the batch), deferring the `last_seen` update to `pending`.
+async fn apply_bulk(
+    tx: &mut Tx,
+    ctx: &Apply<'_>,
+    findings: &[uproot_matcher::Finding],
+    current: &mut Current,
+    out: &mut Ingest,
+    pending: &mut Pending,
+) -> Result<()> {
+    let mut present: HashSet<&str> = HashSet::with_capacity(findings.len());
+    let mut appear = Vec::new();
+    for f in findings {
+        if !present.insert(f.id.as_str()) {
+            continue;
+        }
+        match current.get(&f.id).map(|c| c.0.as_str()) {
+            None => appear.push((f, false)),
+            Some(state::RESOLVED) => appear.push((f, true)),
+            Some(_) => {}
+        }
+    }
+    // In finding id order, so the history does not depend on hashing.
+    let mut gone: Vec<(String, String, String)> = current
+        .iter()
+        .filter(|(fid, (st, _))| st != state::RESOLVED && !present.contains(fid.as_str()))
+        .map(|(fid, (st, vendor))| (fid.clone(), st.clone(), vendor.clone()))
+        .collect();
+    gone.sort_unstable();
+    if !appear.is_empty() || !gone.is_empty() {
+        pending.flush(tx, ctx.now).await?;
+    }
+    for (f, seen_before) in appear {
+        let waived =
+            tracking::covering(ctx.waivers, ctx.host_id, &f.id, &f.product, &f.vendor).is_some();
+        if seen_before {
+            reopen_finding(tx, ctx, f).await?;
+            out.reopened += 1;
+            let st = if waived {
+                state::WAIVED
+            } else {
+                state::REOPENED
+            };
+            if let Some(c) = current.get_mut(&f.id) {
+                c.0 = st.to_owned();
+            }
+        } else {
+            open_finding(tx, ctx, f).await?;
+            out.opened += 1;
+            let st = if waived { state::WAIVED } else { state::OPEN };
+            current.insert(f.id.clone(), (st.to_owned(), f.vendor.clone()));
+        }
+    }
+    for (fid, from, vendor) in gone {
+        resolve_finding(tx, ctx, &fid, &from, &vendor).await?;
+        out.resolved += 1;
+        if let Some(c) = current.get_mut(&fid) {
+            c.0 = state::RESOLVED.to_owned();
+        }
+    }
+    if !present.is_empty() {
+        pending
+            .seen_by
+            .insert(ctx.host_id, ctx.report_id.to_owned());
+    }
+    Ok(())
+}
+
+/// A live finding absent from the host's newest report resolves.
+async fn resolve_finding(
+    tx: &mut Tx,
+    ctx: &Apply<'_>,
+    fid: &str,
+    from: &str,
+    vendor: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE findings SET state = 'resolved', resolved_at = $1, resolved_by_report = $2, waiver_id = NULL \
+         WHERE host_id = $3 AND finding_id = $4",
+    )
+    .bind(ctx.now.to_owned())
+    .bind(ctx.report_id.to_owned())
+    .bind(ctx.host_id)
+    .bind(fid.to_owned())
+    .execute(&mut **tx)
+    .await?;
+    let detail =
+        serde_json::json!({ "report_id": ctx.report_id, "from": from, "to": state::RESOLVED });
+    record_change(
+        tx,
+        Change {
+            at: ctx.now,
+            actor: ctx.actor,
+            action: "finding.resolve",
+            host_id: ctx.host_id,
+            finding_id: fid,
+            vendor,
+            from: Some(from),
+            to: state::RESOLVED,
+            report_id: Some(ctx.report_id),
+            waiver_id: None,
+            detail,
+        },
+    )
+    .await
+}
+
 /// The finding lifecycle for one host given the findings of its newest
 /// report (or of a re-match): new ones open, resolved ones seen again
 /// reopen, live ones absent resolve. The host's current findings are read
@@ -440,7 +850,8 @@ async fn apply_findings(
         .execute(&mut **tx)
         .await?;
         out.resolved += 1;
-        let detail = serde_json::json!({ "report_id": ctx.report_id, "from": from, "to": state::RESOLVED });
+        let detail =
+            serde_json::json!({ "report_id": ctx.report_id, "from": from, "to": state::RESOLVED });
         record_change(
             tx,
             Change {

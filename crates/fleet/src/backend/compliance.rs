@@ -9,6 +9,47 @@ fn vendor_in(vendors: &[String], start: usize) -> String {
     }
 }
 
+/// Hosts re-matched per transaction.
+const REMATCH_CHUNK: i64 = 64;
+
+/// The inventory of each stored report body (gzip JSON); only the
+/// inventory is decoded.
+fn stored_inventories(
+    bodies: Vec<(i64, String, Vec<u8>)>,
+) -> Result<Vec<(i64, String, uproot_inventory::Inventory)>> {
+    #[derive(serde::Deserialize)]
+    struct Stored {
+        inventory: uproot_inventory::Inventory,
+    }
+    bodies
+        .into_iter()
+        .map(|(host_id, rid, body)| {
+            let json = tracking::gunzip(&body)?;
+            let stored: Stored = serde_json::from_slice(&json).map_err(|e| {
+                Error::with(
+                    ErrorKind::Database,
+                    format!("stored report {rid} does not parse"),
+                    e,
+                )
+            })?;
+            Ok((host_id, rid, stored.inventory))
+        })
+        .collect()
+}
+
+/// Runs CPU work that borrows from the caller without stalling the other
+/// tasks on this worker: on a multi-threaded runtime the worker hands its
+/// queue to another thread first (`spawn_blocking` would need `'static`
+/// data, and the catalog is borrowed). A current-thread runtime (tests)
+/// cannot do that, so there it simply runs.
+fn off_the_workers<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 impl StoreTy {
     /// SQL for `(host_id, state)` of every in-scope finding at `bound`, with
     /// `bound` as `$1` and the directive's vendors from `$2`.
@@ -49,9 +90,11 @@ impl StoreTy {
         // findings come from joining the (few) hosts that have them; the
         // rest are all hosts minus those, so no query joins every host.
         let scanned_sql = "CAST(CASE WHEN h.first_report_at <= $1 THEN 1 ELSE 0 END AS BIGINT)";
+        // Grouped by the day alone, so the scan follows `hosts_first_day`
+        // (migration 4) and needs no sort; scanned hosts are summed.
         let all_sql = format!(
-            "SELECT SUBSTR(h.first_seen, 1, 10) AS day, {scanned_sql} AS scanned, COUNT(*) AS n \
-             FROM hosts h WHERE h.first_seen <= $1 GROUP BY 1, 2"
+            "SELECT SUBSTR(h.first_seen, 1, 10) AS day, CAST(SUM({scanned_sql}) AS BIGINT) AS scanned, \
+               COUNT(*) AS n FROM hosts h WHERE h.first_seen <= $1 GROUP BY SUBSTR(h.first_seen, 1, 10)"
         );
         let mut groups: HashMap<(String, bool), u64> = HashMap::new();
         for r in sqlx::query(sqlx::AssertSqlSafe(all_sql))
@@ -59,8 +102,10 @@ impl StoreTy {
             .fetch_all(&self.pool)
             .await?
         {
-            let key = (r.try_get("day")?, count(&r, "scanned")? > 0);
-            groups.insert(key, count(&r, "n")?);
+            let day: String = r.try_get("day")?;
+            let (scanned, n) = (count(&r, "scanned")?, count(&r, "n")?);
+            groups.insert((day.clone(), true), scanned);
+            groups.insert((day, false), n.saturating_sub(scanned));
         }
         let sql = format!(
             "WITH c AS (SELECT host_id, \
@@ -127,6 +172,120 @@ impl StoreTy {
             totals,
             hosts: Vec::new(),
         })
+    }
+
+    async fn do_compliance_hosts(
+        &self,
+        name: &str,
+        as_of: &str,
+        grace_days: u32,
+        status: Option<&str>,
+        page: crate::Page,
+    ) -> Result<Vec<crate::HostCompliance>> {
+        const STATUSES: [&str; 5] = ["overdue", "affected", "not-scanned", "waived", "clean"];
+        let want = match status {
+            None => None,
+            Some(s) if STATUSES.contains(&s) => Some(crate::status_rank(s)),
+            Some(s) => {
+                return Err(Error::new(
+                    ErrorKind::Invalid,
+                    format!("host status must be one of {STATUSES:?}: {s:?}"),
+                ))
+            }
+        };
+        let directive = self.directive_named(name).await?;
+        let bound = tracking::as_of_bound(as_of)?;
+        let as_of_date = &bound[..10];
+        let directive_deadline = tracking::directive_deadline(&directive)?;
+        // Status and deadline order in SQL, so only the page is decoded.
+        // deadline = max(directive deadline, first-seen day + grace), so a
+        // host is overdue iff the directive's deadline has passed and its
+        // day < as_of - grace, and deadlines sort as the day when
+        // day > directive deadline - grace (all others share the directive's).
+        let late = if as_of_date > directive_deadline.as_str() {
+            tracking::date_minus(as_of_date, grace_days)?
+        } else {
+            String::new()
+        };
+        let dcut = tracking::date_minus(&directive_deadline, grace_days)?;
+        let states = self.states_sql(&directive, &bound).await?;
+        let n = 2 + directive.vendors.len();
+        let (late_p, dcut_p, lim_p, off_p) = (n, n + 1, n + 2, n + 3);
+        const COLS: &str = "h.id, h.name, h.first_seen, h.first_report_at";
+        const FROM_C: &str = "FROM c JOIN hosts h ON h.id = c.host_id WHERE h.first_seen <= $1";
+        // Candidates: hosts with in-scope findings, plus (for statuses that
+        // hosts without any have) the others; never a join of every host
+        // unless clean or not-scanned hosts are asked for.
+        let candidates = match want {
+            Some(2 | 4) => format!(
+                "SELECT {COLS}, COALESCE(c.open_n, 0) AS open_n, COALESCE(c.waived_n, 0) AS waived_n, \
+                 COALESCE(c.resolved_n, 0) AS resolved_n FROM hosts h LEFT JOIN c ON c.host_id = h.id \
+                 WHERE h.first_seen <= $1"
+            ),
+            Some(_) => format!("SELECT {COLS}, c.open_n, c.waived_n, c.resolved_n {FROM_C}"),
+            None => format!(
+                "SELECT {COLS}, c.open_n, c.waived_n, c.resolved_n {FROM_C} UNION ALL \
+                 SELECT {COLS}, CAST(0 AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT) FROM hosts h \
+                 WHERE h.first_seen <= $1 AND (h.first_report_at IS NULL OR h.first_report_at > $1) \
+                 AND NOT EXISTS (SELECT 1 FROM c WHERE c.host_id = h.id)"
+            ),
+        };
+        let filter = match want {
+            None => "worst < 4".to_string(),
+            Some(r) => format!("worst = {r}"),
+        };
+        let sql = format!(
+            "WITH c AS (SELECT host_id, \
+               CAST(SUM(CASE WHEN state IN ('open', 'reopened') THEN 1 ELSE 0 END) AS BIGINT) AS open_n, \
+               CAST(SUM(CASE WHEN state = 'waived' THEN 1 ELSE 0 END) AS BIGINT) AS waived_n, \
+               CAST(SUM(CASE WHEN state = 'resolved' THEN 1 ELSE 0 END) AS BIGINT) AS resolved_n \
+               FROM ({states}) st GROUP BY host_id), \
+             x AS ({candidates}), \
+             y AS (SELECT x.*, CASE WHEN x.first_report_at IS NULL OR x.first_report_at > $1 THEN 2 \
+               WHEN x.open_n > 0 AND SUBSTR(x.first_seen, 1, 10) < ${late_p} THEN 0 \
+               WHEN x.open_n > 0 THEN 1 WHEN x.waived_n > 0 THEN 3 ELSE 4 END AS worst, \
+               CASE WHEN SUBSTR(x.first_seen, 1, 10) > ${dcut_p} THEN SUBSTR(x.first_seen, 1, 10) \
+               ELSE '' END AS dkey FROM x) \
+             SELECT id, name, first_seen, first_report_at, open_n, waived_n, resolved_n FROM y \
+             WHERE {filter} ORDER BY worst, dkey, id LIMIT ${lim_p} OFFSET ${off_p}"
+        );
+        let (limit, offset) = page_binds(page);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(bound.clone());
+        for v in &directive.vendors {
+            q = q.bind(v.clone());
+        }
+        let rows = q
+            .bind(late)
+            .bind(dcut)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut hosts = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let counts = tracking::Counts {
+                open: count(r, "open_n")?,
+                waived: count(r, "waived_n")?,
+                resolved: count(r, "resolved_n")?,
+            };
+            let first_seen: String = r.try_get("first_seen")?;
+            let first_report: Option<String> = r.try_get("first_report_at")?;
+            let scanned = first_report.is_some_and(|t| t <= bound);
+            let day = first_seen.get(..10).unwrap_or(&first_seen);
+            let deadline = tracking::host_deadline(&directive_deadline, day, grace_days)?;
+            let status = tracking::host_status(scanned, counts, as_of_date, &deadline);
+            hosts.push(crate::HostCompliance {
+                host_id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                first_seen,
+                deadline,
+                status: status.to_owned(),
+                open: counts.open,
+                waived: counts.waived,
+                resolved: counts.resolved,
+            });
+        }
+        Ok(hosts)
     }
 
     async fn do_compliance(
@@ -269,44 +428,25 @@ impl StoreTy {
         Ok(points)
     }
 
-    /// Each host's newest report (by generation time).
-    async fn latest_reports(&self) -> Result<Vec<(i64, String)>> {
+    /// Up to `limit` hosts with ids above `after`, each with its newest
+    /// report (by generation time), if any: one page of a keyset walk.
+    async fn latest_reports_after(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, Option<String>)>> {
         let rows = sqlx::query(
             "SELECT h.id, (SELECT r.report_id FROM reports r WHERE r.host_id = h.id \
                ORDER BY r.generated_at DESC, r.id DESC LIMIT 1) AS latest \
-             FROM hosts h ORDER BY h.id",
+             FROM hosts h WHERE h.id > $1 ORDER BY h.id LIMIT $2",
         )
+        .bind(after)
+        .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            if let Some(latest) = r.try_get::<Option<String>, _>(1)? {
-                out.push((r.try_get(0)?, latest));
-            }
-        }
-        Ok(out)
-    }
-
-    async fn matched_body(
-        &self,
-        catalog: &uproot_catalog::CompiledCatalog,
-        report_id: &str,
-    ) -> Result<Option<Vec<uproot_matcher::Finding>>> {
-        let Some(body) = self.do_report_body(report_id).await? else {
-            return Ok(None);
-        };
-        let json = tracking::gunzip(&body)?;
-        let report: uproot_report::Report = serde_json::from_slice(&json).map_err(|e| {
-            Error::with(
-                ErrorKind::Database,
-                format!("stored report {report_id} does not parse"),
-                e,
-            )
-        })?;
-        Ok(Some(uproot_matcher::match_inventory(
-            catalog,
-            &report.inventory,
-        )))
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get::<Option<String>, _>(1)?)))
+            .collect()
     }
 
     async fn do_rematch(
@@ -325,15 +465,35 @@ impl StoreTy {
             catalog_version: version.to_owned(),
             ..Default::default()
         };
-        // Small transactions: matching is CPU work done outside them, and
-        // ingest keeps flowing between chunks.
-        for chunk in self.latest_reports().await?.chunks(32) {
-            let mut matched = Vec::with_capacity(chunk.len());
-            for (host_id, rid) in chunk {
-                if let Some(findings) = self.matched_body(catalog, rid).await? {
-                    matched.push((*host_id, rid.clone(), findings));
+        // Hosts are walked in chunks, so only one chunk of bodies is in
+        // memory; decoding and matching (CPU work) run off the async
+        // workers and outside any transaction, and each chunk is one small
+        // transaction, so ingest keeps flowing between chunks.
+        let mut after = 0;
+        loop {
+            let hosts = self.latest_reports_after(after, REMATCH_CHUNK).await?;
+            let Some(&(last, _)) = hosts.last() else {
+                break;
+            };
+            after = last;
+            let mut bodies = Vec::with_capacity(hosts.len());
+            for (host_id, rid) in hosts {
+                let Some(rid) = rid else { continue };
+                if let Some(body) = self.do_report_body(&rid).await? {
+                    bodies.push((host_id, rid, body));
                 }
             }
+            let inventories = tokio::task::spawn_blocking(move || stored_inventories(bodies))
+                .await
+                .map_err(|e| Error::with(ErrorKind::Database, "re-match worker failed", e))??;
+            let matched = off_the_workers(|| {
+                inventories
+                    .into_iter()
+                    .map(|(host_id, rid, inv)| {
+                        (host_id, rid, uproot_matcher::match_inventory(catalog, &inv))
+                    })
+                    .collect::<Vec<_>>()
+            });
             self.apply_rematch(&matched, version, actor, &mut total)
                 .await?;
         }

@@ -15,6 +15,9 @@ type StoreTy = PgStore;
 /// batches and waiver changes from deadlocking.
 const FOR_UPDATE: &str = " FOR UPDATE";
 
+/// A host name containing the lower-cased pattern `$1`.
+const NAME_LIKE: &str = "LOWER(h.name) LIKE $1 ESCAPE '\\'";
+
 fn migrator() -> sqlx::migrate::Migrator {
     crate::migrations::migrator(crate::migrations::POSTGRES)
 }

@@ -15,15 +15,19 @@ fn contains_pattern(s: &str) -> String {
 }
 
 /// Host listing filter on `hosts h`, with the name pattern bound as `$1`.
+/// Status filters are driven from the findings (a few rows per affected
+/// host, through `findings(state, host_id)`), not probed once per host:
+/// at 100k hosts that is the difference between one small set and 100k
+/// index probes for every page and its count.
 fn host_filter_sql(status: Option<&str>) -> Result<String> {
-    const LIVE: &str = "SELECT 1 FROM findings f WHERE f.host_id = h.id AND f.state";
+    const LIVE: &str = "SELECT host_id FROM findings WHERE state IN ('open', 'reopened')";
+    const WAIVED: &str = "SELECT host_id FROM findings WHERE state = 'waived'";
+    const UNRESOLVED: &str = "SELECT host_id FROM findings WHERE state <> 'resolved'";
     let status = match status {
         None | Some("") => String::new(),
-        Some("affected") => format!(" AND EXISTS ({LIVE} IN ('open', 'reopened'))"),
-        Some("waived") => format!(
-            " AND NOT EXISTS ({LIVE} IN ('open', 'reopened')) AND EXISTS ({LIVE} = 'waived')"
-        ),
-        Some("clean") => format!(" AND NOT EXISTS ({LIVE} <> 'resolved')"),
+        Some("affected") => format!(" AND h.id IN ({LIVE})"),
+        Some("waived") => format!(" AND h.id IN ({WAIVED}) AND h.id NOT IN ({LIVE})"),
+        Some("clean") => format!(" AND h.id NOT IN ({UNRESOLVED})"),
         Some(other) => {
             return Err(Error::new(
                 ErrorKind::Invalid,
@@ -31,9 +35,7 @@ fn host_filter_sql(status: Option<&str>) -> Result<String> {
             ))
         }
     };
-    Ok(format!(
-        "($1 IS NULL OR LOWER(h.name) LIKE $1 ESCAPE '\\'){status}"
-    ))
+    Ok(format!("($1 IS NULL OR {NAME_LIKE}){status}"))
 }
 
 fn page_binds(page: crate::Page) -> (i64, i64) {

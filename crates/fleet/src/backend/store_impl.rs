@@ -114,6 +114,16 @@ impl crate::Store for StoreTy {
     ) -> BoxFuture<'a, Result<crate::Compliance>> {
         Box::pin(self.do_compliance_summary(directive, as_of, grace_days))
     }
+    fn compliance_hosts<'a>(
+        &'a self,
+        directive: &'a str,
+        as_of: &'a str,
+        grace_days: u32,
+        status: Option<&'a str>,
+        page: crate::Page,
+    ) -> BoxFuture<'a, Result<Vec<crate::HostCompliance>>> {
+        Box::pin(self.do_compliance_hosts(directive, as_of, grace_days, status, page))
+    }
     fn burndown<'a>(
         &'a self,
         directive: Option<&'a str>,

@@ -23,7 +23,7 @@ pub struct App {
     pub url: String,
     pub store: Arc<dyn Store>,
     shutdown: uproot_server::ShutdownHandle,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl App {
@@ -33,16 +33,26 @@ impl App {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("uproot.db").display());
         let store = uproot_fleet::open(&url).await.unwrap();
+        App::setup(store.as_ref()).await;
+        App::serve(store, Some(dir)).await
+    }
+
+    /// Creates the enroll secret, the admin and the auditor in `store`.
+    pub async fn setup(store: &dyn Store) {
         let admin = uproot_server::admin::create_user;
-        admin(store.as_ref(), ADMIN.0, ADMIN.1, Role::Admin)
+        admin(store, ADMIN.0, ADMIN.1, Role::Admin).await.unwrap();
+        admin(store, AUDITOR.0, AUDITOR.1, Role::Auditor)
             .await
             .unwrap();
-        admin(store.as_ref(), AUDITOR.0, AUDITOR.1, Role::Auditor)
+        uproot_server::admin::set_enroll_secret(store, ENROLL_SECRET, "test")
             .await
             .unwrap();
-        uproot_server::admin::set_enroll_secret(store.as_ref(), ENROLL_SECRET, "test")
-            .await
-            .unwrap();
+    }
+
+    /// Starts a server on 127.0.0.1:0 over `store` (a fresh server has a
+    /// fresh dashboard cache; sessions live in the store, so logins carry
+    /// over).
+    pub async fn serve(store: Arc<dyn Store>, dir: Option<tempfile::TempDir>) -> App {
         let opts = uproot_server::ServeOptions {
             listen: "127.0.0.1:0".into(),
             background: false,

@@ -12,19 +12,8 @@ use crate::log::Log;
 
 const SUFFIX: &str = ".json.gz";
 
-/// The id the server stores a report under: `sha256:` and the hex SHA-256 of
-/// the uncompressed JSON. Identical to `uproot_fleet::report_id_of_bytes`,
-/// so a redelivered report is a duplicate on the server.
-pub fn report_id_of_bytes(body: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(body);
-    let mut s = String::with_capacity(7 + 64);
-    s.push_str("sha256:");
-    for b in digest {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
-}
+/// Re-exported: the one definition lives in `uproot-report`.
+pub use uproot_report::report_id_of_bytes;
 
 /// How much the spool may hold before it drops its oldest reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

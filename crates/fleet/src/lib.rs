@@ -252,19 +252,8 @@ pub fn status_rank(status: &str) -> u8 {
     }
 }
 
-/// [`report_id`] of a document's uncompressed bytes: what the server
-/// computes from a request body, so a redelivered spool file is the same
-/// report.
-pub fn report_id_of_bytes(body: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(body);
-    let mut s = String::with_capacity(7 + 64);
-    s.push_str("sha256:");
-    for b in digest {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
-}
+/// Re-exported: the one definition lives in `uproot-report`.
+pub use uproot_report::report_id_of_bytes;
 
 /// The id a report is stored under: `sha256:` and the hex SHA-256 of its
 /// JSON serialisation. A redelivered report has the same id; two scans never

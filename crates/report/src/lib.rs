@@ -27,6 +27,20 @@ use uproot_matcher::Finding;
 
 pub use time::rfc3339_now;
 
+/// The id a report is known by in a fleet: `sha256:` and the hex SHA-256 of
+/// its uncompressed JSON bytes. The agent names its spool files by it and
+/// the server stores reports under it, so a redelivery is a duplicate.
+pub fn report_id_of_bytes(body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write;
+    let mut s = String::with_capacity(7 + 64);
+    s.push_str("sha256:");
+    for b in Sha256::digest(body) {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
 /// The schema identifier written into every report.
 pub const SCHEMA: &str = "uproot.report/1";
 

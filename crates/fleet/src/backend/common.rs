@@ -100,23 +100,30 @@ async fn active_waivers(tx: &mut Tx, now: &str) -> Result<Vec<ActiveWaiver>> {
 /// Locks the given hosts in id order (PostgreSQL; SQLite's `BEGIN
 /// IMMEDIATE` already serialises writers) and returns those that exist.
 async fn lock_hosts(tx: &mut Tx, ids: &[i64]) -> Result<BTreeSet<i64>> {
-    let ids: BTreeSet<i64> = ids.iter().copied().collect();
-    let mut found = BTreeSet::new();
-    let ids: Vec<i64> = ids.into_iter().collect();
-    for chunk in ids.chunks(1000) {
-        let sql = format!(
-            "SELECT id FROM hosts WHERE id IN ({}) ORDER BY id{FOR_UPDATE}",
-            placeholders(1, chunk.len())
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(*id);
+    let ids: Vec<i64> = ids.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
+    let rows = select_in(tx, &ids, |list| {
+        format!("SELECT id FROM hosts WHERE id IN ({list}) ORDER BY id{FOR_UPDATE}")
+    })
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get::<i64, _>(0)?)).collect()
+}
+
+/// Runs `sql` (given the `$1, $2, …` list for one chunk of `keys`) once per
+/// chunk and returns every row: SQLite caps the parameters one statement
+/// may bind, and a batch can name more hosts or reports than that.
+async fn select_in<T>(tx: &mut Tx, keys: &[T], sql: impl Fn(&str) -> String) -> Result<Vec<DbRow>>
+where
+    T: for<'q> sqlx::Encode<'q, Db> + sqlx::Type<Db> + Clone + Send + 'static,
+{
+    let mut rows = Vec::new();
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql(&placeholders(1, chunk.len()))));
+        for k in chunk {
+            q = q.bind(k.clone());
         }
-        for r in q.fetch_all(&mut **tx).await? {
-            found.insert(r.try_get::<i64, _>(0)?);
-        }
+        rows.extend(q.fetch_all(&mut **tx).await?);
     }
-    Ok(found)
+    Ok(rows)
 }
 
 fn finding_subject(host_id: i64, finding_id: &str) -> String {
@@ -480,40 +487,29 @@ async fn prior_reports(
     tx: &mut Tx,
     subs: &[&Submission],
 ) -> Result<(HashSet<String>, HashMap<i64, String>)> {
-    let mut existing = HashSet::new();
-    for chunk in subs.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "SELECT report_id FROM reports WHERE report_id IN ({})",
-            placeholders(1, chunk.len())
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for s in chunk {
-            q = q.bind(s.report_id.clone());
-        }
-        for r in q.fetch_all(&mut **tx).await? {
-            existing.insert(r.try_get::<String, _>(0)?);
-        }
-    }
+    let ids: Vec<String> = subs.iter().map(|s| s.report_id.clone()).collect();
+    let rows = select_in(tx, &ids, |list| {
+        format!("SELECT report_id FROM reports WHERE report_id IN ({list})")
+    })
+    .await?;
+    let existing = rows
+        .iter()
+        .map(|r| Ok(r.try_get::<String, _>(0)?))
+        .collect::<Result<HashSet<_>>>()?;
     let hosts: Vec<i64> = subs
         .iter()
         .map(|s| s.host_id)
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    let rows = select_in(tx, &hosts, |list| {
+        format!("SELECT host_id, MAX(generated_at) FROM reports WHERE host_id IN ({list}) GROUP BY host_id")
+    })
+    .await?;
     let mut newest = HashMap::new();
-    for chunk in hosts.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "SELECT host_id, MAX(generated_at) FROM reports WHERE host_id IN ({}) GROUP BY host_id",
-            placeholders(1, chunk.len())
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for h in chunk {
-            q = q.bind(*h);
-        }
-        for r in q.fetch_all(&mut **tx).await? {
-            if let Some(at) = r.try_get::<Option<String>, _>(1)? {
-                newest.insert(r.try_get::<i64, _>(0)?, at);
-            }
+    for r in rows {
+        if let Some(at) = r.try_get::<Option<String>, _>(1)? {
+            newest.insert(r.try_get::<i64, _>(0)?, at);
         }
     }
     Ok((existing, newest))
@@ -589,21 +585,15 @@ async fn insert_reports(tx: &mut Tx, subs: &[(&Submission, bool)], now: &str) ->
 async fn current_findings(tx: &mut Tx, hosts: &BTreeSet<i64>) -> Result<HashMap<i64, Current>> {
     let mut out: HashMap<i64, Current> = hosts.iter().map(|h| (*h, Current::new())).collect();
     let hosts: Vec<i64> = hosts.iter().copied().collect();
-    for chunk in hosts.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "SELECT host_id, finding_id, state, vendor FROM findings WHERE host_id IN ({})",
-            placeholders(1, chunk.len())
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for h in chunk {
-            q = q.bind(*h);
-        }
-        for r in q.fetch_all(&mut **tx).await? {
-            let host: i64 = r.try_get(0)?;
-            out.entry(host)
-                .or_default()
-                .insert(r.try_get(1)?, (r.try_get(2)?, r.try_get(3)?));
-        }
+    let rows = select_in(tx, &hosts, |list| {
+        format!("SELECT host_id, finding_id, state, vendor FROM findings WHERE host_id IN ({list})")
+    })
+    .await?;
+    for r in rows {
+        let host: i64 = r.try_get(0)?;
+        out.entry(host)
+            .or_default()
+            .insert(r.try_get(1)?, (r.try_get(2)?, r.try_get(3)?));
     }
     Ok(out)
 }

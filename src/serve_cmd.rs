@@ -100,6 +100,7 @@ pub enum AdminCommand {
         name: String,
         #[arg(long, value_enum)]
         role: RoleArg,
+        /// File whose first line is the password (default: standard input).
         #[arg(long, value_name = "FILE")]
         password_file: Option<PathBuf>,
     },

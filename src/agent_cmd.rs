@@ -173,6 +173,9 @@ fn run_agent(args: &RunArgs, dir: &Path) -> Result<i32> {
     };
     let spec = ScanSpec {
         root: args.root.clone(),
+        image: None,
+        platform: None,
+        verify_digests: true,
         skip: args.skip.clone(),
         deep: args.deep,
         paths: Vec::new(),

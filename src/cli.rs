@@ -26,6 +26,13 @@ pub enum Command {
     /// extensions, install paths, processes (live only) and product settings.
     /// Never executes anything it finds and never writes under the root.
     Scan(ScanArgs),
+    /// Check SBOMs (CycloneDX 1.1–1.7 JSON/XML, SPDX 2.2/2.3 JSON/tag-value)
+    /// for covered-vendor components, with the path that pulls each one in.
+    ///
+    /// Components are matched on their supplier, publisher, manufacturer and
+    /// authors, their purl namespace and, per ecosystem, their name. Schema
+    /// violations are reported as errors naming the file and the element.
+    Sbom(SbomArgs),
     /// Inspect the covered-vendor catalog: list, show one entry, or lint.
     Catalog(CatalogArgs),
     /// Explainable risk assessment of each finding and of the host.
@@ -57,6 +64,8 @@ pub enum Format {
     Sarif,
     /// One row per finding.
     Csv,
+    /// A CycloneDX 1.5 JSON SBOM of the inventory, with findings as properties.
+    Cyclonedx,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -76,8 +85,23 @@ pub struct CatalogOpt {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Root directory to scan: a mounted image or unpacked container. Default: this host, live.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "image")]
     pub root: Option<PathBuf>,
+    /// Container image to scan without a container engine: a `docker save`
+    /// tarball, or an OCI image layout (directory or tar). Layers are read in
+    /// place and merged with their whiteouts; each finding names the layer
+    /// (digest and Dockerfile step) that put its evidence there.
+    #[arg(long, value_name = "FILE")]
+    pub image: Option<PathBuf>,
+    /// Platform to pick from a multi-platform image (`linux/arm64`, `linux/arm/v7`).
+    /// Default: linux/amd64.
+    #[arg(long, value_name = "OS/ARCH", requires = "image")]
+    pub platform: Option<String>,
+    /// Do not check each layer blob against its sha256 digest. Faster (the
+    /// scan then reads little more than the tar headers), but the layer
+    /// digests in the findings are then only what the manifest claims.
+    #[arg(long, requires = "image")]
+    pub no_verify_digests: bool,
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -98,6 +122,30 @@ pub struct ScanArgs {
     /// Directory inside the root to sweep (repeatable; implies --deep). Default: the whole root.
     #[arg(long = "path", value_name = "DIR")]
     pub paths: Vec<String>,
+    /// Colour the table output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    #[command(flatten)]
+    pub catalog: CatalogOpt,
+}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    /// SBOM files; the format is detected from the content.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Do not report schema violations (components are matched either way).
+    #[arg(long)]
+    pub no_validate: bool,
+    /// Refuse SBOM files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = uproot_sbom::Limits::default().max_bytes)]
+    pub max_bytes: u64,
     /// Colour the table output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,

@@ -9,9 +9,11 @@ mod assess_cmd;
 mod catalog_cmd;
 mod cli;
 mod evidence_cmd;
+mod image_scan;
 mod key_cmd;
 mod plan_cmd;
 mod remove_cmd;
+mod sbom_cmd;
 mod scan_cmd;
 mod serve_cmd;
 mod verify_cmd;
@@ -22,6 +24,7 @@ fn main() {
     let cli = cli::Cli::parse();
     let code = match cli.command {
         cli::Command::Scan(args) => scan_cmd::run(&args),
+        cli::Command::Sbom(args) => sbom_cmd::run(&args),
         cli::Command::Catalog(args) => catalog_cmd::run(&args),
         cli::Command::Assess(args) => assess_cmd::run(&args),
         cli::Command::Plan(args) => plan_cmd::run(&args),

@@ -109,6 +109,9 @@ pub fn run(args: &RemoveArgs) -> Result<i32> {
     // What is left, from a fresh scan (`uproot verify` writes the signed record).
     let spec = crate::scan_cmd::ScanSpec {
         root: target.root.clone(),
+        image: None,
+        platform: None,
+        verify_digests: true,
         skip: target.skip.clone(),
         deep: target.deep,
         paths: Vec::new(),

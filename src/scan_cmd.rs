@@ -24,6 +24,9 @@ pub fn load_catalog(opt: &CatalogOpt) -> Result<Catalog> {
 #[derive(Debug, Clone, Default)]
 pub struct ScanSpec {
     pub root: Option<std::path::PathBuf>,
+    pub image: Option<std::path::PathBuf>,
+    pub platform: Option<String>,
+    pub verify_digests: bool,
     pub skip: Vec<String>,
     pub deep: bool,
     pub paths: Vec<String>,
@@ -34,6 +37,9 @@ impl ScanSpec {
     pub fn from_args(args: &ScanArgs) -> Self {
         ScanSpec {
             root: args.root.clone(),
+            image: args.image.clone(),
+            platform: args.platform.clone(),
+            verify_digests: !args.no_verify_digests,
             skip: args.skip.clone(),
             deep: args.deep,
             paths: args.paths.clone(),
@@ -44,7 +50,7 @@ impl ScanSpec {
 
 pub fn run(args: &ScanArgs) -> Result<i32> {
     let report = scan(&ScanSpec::from_args(args))?;
-    write_report(args, &report)?;
+    write_text(&args.output, args.format, args.color, &report)?;
     Ok(report.exit_code())
 }
 
@@ -55,7 +61,7 @@ pub fn open_root(root: Option<&std::path::Path>) -> Result<(Root, String)> {
             let root = Root::new(dir, false)
                 .with_context(|| format!("cannot scan root {}", dir.display()))?;
             // Scanning `/` by path is still the running system.
-            let live = root.base() == std::path::Path::new("/");
+            let live = root.host_base() == Some(std::path::Path::new("/"));
             (Root::new(dir, live)?, dir.display().to_string())
         }
         None => (Root::new("/", true)?, "/".to_owned()),
@@ -68,7 +74,16 @@ pub fn scan(spec: &ScanSpec) -> Result<Report> {
         catalog: spec.catalog.clone(),
     })?;
     let compiled = catalog.compile()?;
-    let (root, shown) = open_root(spec.root.as_deref())?;
+    let (root, shown, image) = match &spec.image {
+        Some(path) => {
+            let (root, image) = open_image(path, spec.platform.as_deref(), spec.verify_digests)?;
+            (root, format!("image:{}", path.display()), Some(image))
+        }
+        None => {
+            let (root, shown) = open_root(spec.root.as_deref())?;
+            (root, shown, None)
+        }
+    };
     let platform = uproot_collect::detect_platform(&root);
     // NTFS and APFS ignore case; a mounted image must be read the way its OS reads it.
     let root = root.with_case_insensitive(platform != Platform::Linux);
@@ -88,7 +103,16 @@ pub fn scan(spec: &ScanSpec) -> Result<Report> {
     if spec.deep || !spec.paths.is_empty() {
         out.extend(deep_sweep(&root, &catalog, &spec.paths));
     }
-    let findings = uproot_matcher::match_inventory(&compiled, &out.inventory);
+    let mut findings = uproot_matcher::match_inventory(&compiled, &out.inventory);
+    if let Some(image) = &image {
+        crate::image_scan::attribute_layers(image, &root, &mut findings);
+        out.errors.extend(
+            image
+                .warnings()
+                .iter()
+                .map(|w| uproot_inventory::SourceError::new(shown.clone(), w.clone())),
+        );
+    }
     let host = uproot_collect::host::host_facts(&root, &shown, platform, out.host.as_ref());
     let info = CatalogInfo {
         version: catalog.version(),
@@ -155,20 +179,44 @@ fn progress(len: u64) -> ProgressBar {
     bar
 }
 
-fn write_report(args: &ScanArgs, report: &Report) -> Result<()> {
-    let to_tty = args.output.is_none() && std::io::stdout().is_terminal();
-    let color = match args.color {
+/// Opens a container image as a virtual root.
+fn open_image(
+    path: &std::path::Path,
+    platform: Option<&str>,
+    verify_digests: bool,
+) -> Result<(Root, std::sync::Arc<uproot_image::Image>)> {
+    let image = crate::image_scan::open(path, platform, verify_digests)?;
+    let root = Root::from_vfs(image.clone());
+    Ok((root, image))
+}
+
+/// Writes a report in the chosen format to `output` or standard output.
+pub fn write_text(
+    output: &Option<std::path::PathBuf>,
+    format: Format,
+    color: Color,
+    report: &Report,
+) -> Result<()> {
+    let to_tty = output.is_none() && std::io::stdout().is_terminal();
+    let color = match color {
         Color::Always => true,
         Color::Never => false,
         Color::Auto => to_tty && std::env::var_os("NO_COLOR").is_none(),
     };
-    let text = match args.format {
+    let text = match format {
         Format::Table => report.to_table(color),
         Format::Json => report.to_json(),
         Format::Sarif => report.to_sarif(),
         Format::Csv => report.to_csv(),
+        Format::Cyclonedx => uproot_report::cyclonedx::to_json(
+            report,
+            &uproot_report::cyclonedx::Options {
+                // An image scan names its root `image:<file>`; its BOM describes a container.
+                image: report.host.root.strip_prefix("image:").map(str::to_owned),
+            },
+        ),
     };
-    match &args.output {
+    match output {
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
         }
@@ -203,6 +251,9 @@ pub fn target_report(t: &crate::cli::TargetArgs) -> Result<Report> {
         }
         None => scan(&ScanSpec {
             root: t.root.clone(),
+            image: None,
+            platform: None,
+            verify_digests: true,
             skip: t.skip.clone(),
             deep: t.deep,
             paths: Vec::new(),

@@ -181,7 +181,7 @@ fn replacement_options(args: &VerifyArgs, after: &Report) -> Result<ReplacementO
             if let Ok(meta) = root.symlink_metadata(path) {
                 let file_type = if meta.is_dir() {
                     "dir"
-                } else if meta.file_type().is_symlink() {
+                } else if meta.is_symlink() {
                     "symlink"
                 } else {
                     "file"

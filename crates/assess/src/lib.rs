@@ -329,6 +329,7 @@ mod tests {
             condition: None,
             action: "a".into(),
             also_matched: vec![],
+            layer: None,
         }
     }
 

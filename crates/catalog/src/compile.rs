@@ -44,6 +44,10 @@ pub struct Fields<'a> {
     pub key: Option<&'a str>,
     /// Setting value.
     pub value: Option<&'a str>,
+    /// SBOM ecosystem: the purl type (`maven`, `npm`, `deb`, …), lower case.
+    pub ecosystem: Option<&'a str>,
+    /// SBOM purl namespace (Maven groupId, npm scope, distro), percent-decoded.
+    pub namespace: Option<&'a str>,
 }
 
 /// One indicator, compiled.
@@ -68,6 +72,8 @@ pub struct CompiledRule {
     files: Option<HashSet<String>>,
     keys: Option<HashSet<String>>,
     value: Option<Pattern>,
+    ecosystems: Option<HashSet<String>>,
+    namespace_patterns: Vec<Pattern>,
 }
 
 impl CompiledRule {
@@ -99,9 +105,15 @@ impl CompiledRule {
                 })
             }
         };
+        let namespace_ok = || {
+            self.namespace_patterns.is_empty()
+                || f.namespace
+                    .is_some_and(|ns| self.namespace_patterns.iter().any(|re| re.is_match(ns)))
+        };
         // Set lookups first: a Windows-only rule is ruled out on a Linux
         // package by its source before any of its regexes is even compiled.
         set_ok(&self.sources, f.package_source, false)
+            && set_ok(&self.ecosystems, f.ecosystem, false)
             && set_ok(&self.sha1, f.sha1, false)
             && set_ok(&self.ids, f.id, false)
             && set_ok(&self.files, f.file, true)
@@ -112,6 +124,7 @@ impl CompiledRule {
             }
             && name_ok()
             && path_ok()
+            && namespace_ok()
             && re_ok(&self.publisher, f.publisher)
             && re_ok(&self.exec, f.exec)
             && re_ok(&self.subject, f.subject)
@@ -159,11 +172,16 @@ impl CompiledCatalog {
     pub fn compile_all(&self) -> Vec<(String, String)> {
         let mut bad = Vec::new();
         for r in &self.rules {
-            let pats = r.name_patterns.iter().chain(&r.path_patterns).chain(
-                [&r.publisher, &r.exec, &r.subject, &r.issuer, &r.value]
-                    .into_iter()
-                    .flatten(),
-            );
+            let pats = r
+                .name_patterns
+                .iter()
+                .chain(&r.path_patterns)
+                .chain(&r.namespace_patterns)
+                .chain(
+                    [&r.publisher, &r.exec, &r.subject, &r.issuer, &r.value]
+                        .into_iter()
+                        .flatten(),
+                );
             for p in pats {
                 if let Err(e) = p.force() {
                     bad.push((r.indicator.id.clone(), e));
@@ -259,6 +277,13 @@ fn compile_rule(vendor: usize, ind: &Indicator) -> Result<CompiledRule, String> 
     for g in &m.path_glob {
         path_patterns.push(regex(&glob::to_regex(g, cs)?)?);
     }
+    let mut namespace_patterns = Vec::new();
+    for g in &m.namespace_glob {
+        namespace_patterns.push(regex(&glob::to_regex(g, cs)?)?);
+    }
+    if let Some(r) = &m.namespace_regex {
+        namespace_patterns.push(regex(r)?);
+    }
     if m.fields_set().is_empty() {
         return Err("the match table is empty, so it would match everything".into());
     }
@@ -280,6 +305,8 @@ fn compile_rule(vendor: usize, ind: &Indicator) -> Result<CompiledRule, String> 
         files: norm_set(&m.file, true),
         keys: norm_set(&m.key, false),
         value: opt_regex(&m.value_regex)?,
+        ecosystems: norm_set(&m.ecosystem, false),
+        namespace_patterns,
     })
 }
 

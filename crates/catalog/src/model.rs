@@ -206,12 +206,24 @@ impl Kind {
     /// Which match fields make sense for this kind; lint rejects the rest.
     pub fn allowed_fields(self) -> &'static [&'static str] {
         match self {
-            Kind::Package | Kind::SbomComponent => &[
+            Kind::Package => &[
                 "name",
                 "name_glob",
                 "name_regex",
                 "publisher_regex",
                 "package_source",
+            ],
+            // An SBOM component is a package in some ecosystem, so it takes the
+            // package fields plus its purl's type and namespace.
+            Kind::SbomComponent => &[
+                "name",
+                "name_glob",
+                "name_regex",
+                "publisher_regex",
+                "package_source",
+                "ecosystem",
+                "namespace_glob",
+                "namespace_regex",
             ],
             Kind::Service => &["name", "name_glob", "name_regex", "exec_regex"],
             Kind::KernelModule | Kind::Driver => &["name", "name_glob", "name_regex", "altitude"],
@@ -287,6 +299,17 @@ pub struct MatchSpec {
     /// Regex on a setting's value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_regex: Option<String>,
+    /// Restrict to these SBOM ecosystems: package-URL types such as `maven`,
+    /// `npm`, `pypi`, `deb` (compared case-insensitively).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ecosystem: Vec<String>,
+    /// Globs on an SBOM component's purl namespace (Maven groupId, npm scope),
+    /// e.g. `com.huawei.hms.*`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespace_glob: Vec<String>,
+    /// Regex on an SBOM component's purl namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace_regex: Option<String>,
 }
 
 impl MatchSpec {
@@ -314,6 +337,9 @@ impl MatchSpec {
         add(!self.file.is_empty(), "file");
         add(!self.key.is_empty(), "key");
         add(self.value_regex.is_some(), "value_regex");
+        add(!self.ecosystem.is_empty(), "ecosystem");
+        add(!self.namespace_glob.is_empty(), "namespace_glob");
+        add(self.namespace_regex.is_some(), "namespace_regex");
         v
     }
 }

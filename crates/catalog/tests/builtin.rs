@@ -514,6 +514,169 @@ fn sbom_suppliers_match_legal_names_only() {
     }
 }
 
+fn sbom<'a>(ecosystem: &'a str, namespace: Option<&'a str>, name: &'a str) -> Fields<'a> {
+    Fields {
+        name: Some(name),
+        ecosystem: Some(ecosystem),
+        namespace,
+        ..Fields::default()
+    }
+}
+
+#[test]
+fn sbom_purl_namespaces_match_their_vendor_and_ecosystem_only() {
+    let c = compiled();
+    for (eco, ns, name, want) in [
+        (
+            "maven",
+            Some("com.huawei.hms"),
+            "push",
+            "huawei.hms-sdk.maven-group",
+        ),
+        (
+            "maven",
+            Some("com.huawei.hms.flutter"),
+            "x",
+            "huawei.hms-sdk.maven-group",
+        ),
+        (
+            "maven",
+            Some("com.huawei.agconnect"),
+            "agcp",
+            "huawei.hms-sdk.maven-group",
+        ),
+        (
+            "maven",
+            Some("com.huawei.android.hms"),
+            "push",
+            "huawei.hms-sdk.maven-group-legacy",
+        ),
+        (
+            "npm",
+            Some("@hmscore"),
+            "react-native-hms-location",
+            "huawei.hms-sdk.npm-scope",
+        ),
+        ("pub", None, "huawei_push", "huawei.hms-sdk.pub-package"),
+        (
+            "maven",
+            Some("com.hikvision"),
+            "mv-camera-control",
+            "hikvision.hikvision-any.maven-group",
+        ),
+        (
+            "generic",
+            None,
+            "libhcnetsdk.so",
+            "hikvision.hcnetsdk.sbom-name",
+        ),
+        (
+            "generic",
+            None,
+            "HCNetSDK.dll",
+            "hikvision.hcnetsdk.sbom-name",
+        ),
+        ("generic", None, "libdhnetsdk.so", "dahua.netsdk.sbom-name"),
+    ] {
+        assert_eq!(
+            hits(&c, Kind::SbomComponent, &sbom(eco, ns, name)),
+            [want],
+            "{eco} {ns:?} {name}"
+        );
+    }
+    // The ecosystem is part of the rule: the same namespace in another
+    // ecosystem, a look-alike namespace, or no ecosystem at all is not a hit.
+    for (eco, ns, name) in [
+        ("npm", Some("com.huawei.hms"), "push"),
+        ("maven", Some("com.huaweicloud.sdk"), "huaweicloud-sdk-core"),
+        ("maven", Some("com.huawei.hmsx"), "push"),
+        (
+            "maven",
+            Some("com.kaspersky.android-components"),
+            "kaspresso",
+        ),
+        ("npm", Some("@hmscoreish"), "x"),
+        ("pypi", None, "huawei_push"),
+    ] {
+        assert!(
+            hits(&c, Kind::SbomComponent, &sbom(eco, ns, name)).is_empty(),
+            "{eco} {ns:?} {name} matched"
+        );
+    }
+    let no_ecosystem = Fields {
+        name: Some("push"),
+        namespace: Some("com.huawei.hms"),
+        ..Fields::default()
+    };
+    assert!(hits(&c, Kind::SbomComponent, &no_ecosystem).is_empty());
+}
+
+#[test]
+fn purl_fields_are_only_allowed_on_sbom_rules() {
+    let mut c = builtin();
+    c.merge_str(
+        "user.toml",
+        r#"
+[[vendor]]
+id = "huawei"
+name = "Huawei Technologies Co., Ltd."
+action = "Remove it."
+
+[[vendor.indicator]]
+id = "huawei.hms-sdk.package-with-namespace"
+product = "hms-sdk"
+kind = "package"
+match = { name = ["push"], namespace_glob = ["com.huawei.hms"], ecosystem = ["maven"] }
+confidence = "official"
+source = "test"
+"#,
+    )
+    .expect("fragment parses");
+    let diags = c.lint();
+    let bad: Vec<_> = errors(&diags)
+        .into_iter()
+        .filter(|d| d.code == "field-not-allowed")
+        .map(|d| d.message.clone())
+        .collect();
+    assert_eq!(bad.len(), 2, "{diags:#?}");
+    assert!(
+        bad.iter().any(|m| m.contains("`namespace_glob`")),
+        "{bad:?}"
+    );
+    assert!(bad.iter().any(|m| m.contains("`ecosystem`")), "{bad:?}");
+}
+
+#[test]
+fn a_bad_namespace_regex_fails_compilation() {
+    let mut c = builtin();
+    c.merge_str(
+        "user.toml",
+        r#"
+[[vendor]]
+id = "huawei"
+name = "Huawei Technologies Co., Ltd."
+action = "Remove it."
+
+[[vendor.indicator]]
+id = "huawei.hms-sdk.broken"
+product = "hms-sdk"
+kind = "sbom-component"
+match = { namespace_regex = "com.huawei.(hms" }
+confidence = "official"
+source = "test"
+"#,
+    )
+    .expect("fragment parses");
+    let err = c
+        .compile()
+        .expect_err("a broken namespace regex must not compile");
+    let text = err.to_string();
+    assert!(
+        text.contains("huawei.hms-sdk.broken") && text.contains("bad-pattern"),
+        "{text}"
+    );
+}
+
 // ---------------------------------------------------------------- certificates, signers
 
 #[test]

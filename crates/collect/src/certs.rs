@@ -8,7 +8,6 @@
 //! root per install.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 
 use sha1::Digest as _;
 use uproot_inventory::Certificate;
@@ -39,7 +38,7 @@ impl Collector for CaStores {
     }
 
     fn collect(&self, root: &Root, _opts: &CollectOptions, out: &mut Output) {
-        let mut seen: HashSet<PathBuf> = HashSet::new();
+        let mut seen: HashSet<String> = HashSet::new();
         for dir in CERT_DIRS {
             walk(root, dir, 0, &mut seen, out);
         }
@@ -49,17 +48,17 @@ impl Collector for CaStores {
     }
 }
 
-fn walk(root: &Root, dir: &str, depth: usize, seen: &mut HashSet<PathBuf>, out: &mut Output) {
+fn walk(root: &Root, dir: &str, depth: usize, seen: &mut HashSet<String>, out: &mut Output) {
     let entries = match root.read_dir(dir) {
         Ok(e) => e,
         Err(e) => return out.error_unless_missing(e),
     };
     for e in entries {
         let path = join(dir, &e.name);
-        let Ok(host) = root.resolve(&path) else {
+        let Ok(real) = root.canonical(&path) else {
             continue;
         }; // dangling or escaping link: nothing to read
-        if !seen.insert(host.clone()) {
+        if !seen.insert(real.clone()) {
             continue;
         }
         let is_dir = e.file_type == EntryType::Dir
@@ -71,10 +70,6 @@ fn walk(root: &Root, dir: &str, depth: usize, seen: &mut HashSet<PathBuf>, out: 
         } else if looks_like_cert_file(&e.name) {
             // Report where the certificate really lives, not the hash link that led to it,
             // because that file is what removal must delete.
-            let real = host
-                .strip_prefix(root.base())
-                .map(|p| format!("/{}", p.display()))
-                .unwrap_or(path);
             read_cert_file(root, &real, out);
         }
     }

@@ -39,7 +39,7 @@ impl Collector for KernelModules {
         }
         let mut seen = HashSet::new();
         for dir in MODULE_DIRS {
-            let Ok(host) = root.resolve(dir) else {
+            let Ok(host) = root.canonical(dir) else {
                 continue;
             };
             if seen.insert(host) {

@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod root;
+pub mod vfs;
 
 pub mod apk;
 pub mod browser;
@@ -39,6 +40,7 @@ pub mod windows;
 
 pub use root::{Root, RootError};
 use uproot_inventory::{Inventory, SourceError};
+pub use vfs::{ReadSeek, Vfs, VfsMeta};
 
 /// What the catalog asks collectors to look at beyond their fixed sources.
 #[derive(Debug, Clone, Default)]

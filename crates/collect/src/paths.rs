@@ -20,10 +20,9 @@ impl Collector for ProbePaths {
         for path in &opts.probe_paths {
             match root.symlink_metadata(path) {
                 Ok(m) => {
-                    let ft = m.file_type();
-                    let file_type = if ft.is_dir() {
+                    let file_type = if m.is_dir() {
                         "dir"
-                    } else if ft.is_symlink() {
+                    } else if m.is_symlink() {
                         "symlink"
                     } else {
                         "file"
@@ -31,7 +30,7 @@ impl Collector for ProbePaths {
                     out.inventory.files.push(FileEntry {
                         path: path.clone(),
                         file_type: file_type.into(),
-                        size: ft.is_file().then_some(m.len()),
+                        size: m.is_file().then_some(m.len()),
                     });
                 }
                 Err(e) => out.error_unless_missing(e),

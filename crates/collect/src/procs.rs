@@ -17,9 +17,10 @@ impl Collector for Processes {
     }
 
     fn collect(&self, root: &Root, _opts: &CollectOptions, out: &mut Output) {
-        if !root.is_live() {
+        // Only a live host root has processes; a virtual root has no host base.
+        let Some(live_base) = root.host_base().filter(|_| root.is_live()) else {
             return;
-        }
+        };
         let entries = match root.read_dir("/proc") {
             Ok(e) => e,
             Err(e) => return out.error_unless_missing(e),
@@ -44,7 +45,7 @@ impl Collector for Processes {
                     s.join(" ")
                 });
             // /proc/PID/exe points at a host path by design; read the link text, never follow it.
-            let exe = std::fs::read_link(root.base().join(format!("proc/{pid}/exe")))
+            let exe = std::fs::read_link(live_base.join(format!("proc/{pid}/exe")))
                 .ok()
                 .map(|p| p.display().to_string());
             out.inventory.processes.push(Process {

@@ -9,9 +9,12 @@
 
 use std::ffi::OsString;
 use std::fs::{File, Metadata, OpenOptions};
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use crate::vfs::{ReadSeek, Vfs, VfsMeta};
 
 /// Why a path under the root could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -117,16 +120,148 @@ pub struct DirEntry {
     pub file_type: EntryType,
 }
 
-/// A contained view of a filesystem tree: `/` for a live host, or a mounted image.
+/// A contained view of a filesystem tree: `/` for a live host, a mounted
+/// image, or a virtual tree such as a container image's merged layers.
 #[derive(Debug, Clone)]
 pub struct Root {
+    // Empty for a virtual root, which has no host directory: code that needs
+    // one must ask `host_base()` and get `None`, never a path it could misuse.
     base: PathBuf,
+    vfs: Option<Arc<dyn Vfs>>,
     live: bool,
     limits: Limits,
     case_insensitive: bool,
     // Four collectors need the user homes; listing them reads /etc/passwd
     // and stats every candidate, so it is done once per root.
     homes: std::sync::OnceLock<Vec<String>>,
+}
+
+/// Metadata of an entry under a [`Root`], from the host or a virtual tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Meta {
+    file_type: EntryType,
+    len: u64,
+    mode: u32,
+    mtime: i64,
+    id: (u64, u64),
+}
+
+impl Meta {
+    fn from_std(m: &Metadata) -> Meta {
+        use std::os::unix::fs::MetadataExt;
+        let ft = m.file_type();
+        Meta {
+            file_type: entry_type(&ft),
+            len: m.len(),
+            mode: m.mode() & 0o7777,
+            mtime: m.mtime(),
+            id: (m.dev(), m.ino()),
+        }
+    }
+
+    fn from_vfs(m: VfsMeta) -> Meta {
+        Meta {
+            file_type: m.file_type,
+            len: m.len,
+            mode: m.mode,
+            mtime: m.mtime,
+            id: (0, m.id),
+        }
+    }
+
+    /// Entry type.
+    pub fn file_type(&self) -> EntryType {
+        self.file_type
+    }
+    /// True for a directory.
+    pub fn is_dir(&self) -> bool {
+        self.file_type == EntryType::Dir
+    }
+    /// True for a regular file.
+    pub fn is_file(&self) -> bool {
+        self.file_type == EntryType::File
+    }
+    /// True for a symlink (only from [`Root::symlink_metadata`]).
+    pub fn is_symlink(&self) -> bool {
+        self.file_type == EntryType::Symlink
+    }
+    /// Size in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+    /// True for an empty file.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// Permission and set-id bits.
+    pub fn mode(&self) -> u32 {
+        self.mode
+    }
+    /// Modification time, seconds since the epoch.
+    pub fn mtime(&self) -> i64 {
+        self.mtime
+    }
+    /// `(device, inode)` on a host root; `(0, node id)` on a virtual one.
+    /// Equal ids mean the same file (hard links, bind mounts).
+    pub fn id(&self) -> (u64, u64) {
+        self.id
+    }
+}
+
+/// An open file under a [`Root`].
+pub enum RootFile {
+    /// A host file.
+    Host(File),
+    /// A file of a virtual tree.
+    Virtual(Box<dyn ReadSeek>),
+}
+
+impl std::fmt::Debug for RootFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RootFile::Host(file) => file.fmt(f),
+            RootFile::Virtual(_) => f.write_str("RootFile::Virtual"),
+        }
+    }
+}
+
+impl Read for RootFile {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            RootFile::Host(f) => f.read(buf),
+            RootFile::Virtual(r) => r.read(buf),
+        }
+    }
+}
+
+impl Seek for RootFile {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        match self {
+            RootFile::Host(f) => f.seek(pos),
+            RootFile::Virtual(r) => r.seek(pos),
+        }
+    }
+}
+
+/// A root file as a path on the scanning host, for libraries that can only
+/// open by path (SQLite). A virtual root's file is copied to a private
+/// temporary file, which is deleted when this is dropped.
+#[derive(Debug)]
+pub enum LocalFile {
+    /// The file itself, on a host root.
+    Host(PathBuf),
+    /// A private copy of a virtual file.
+    Copy(tempfile::TempPath),
+}
+
+impl LocalFile {
+    /// The host path to open.
+    pub fn path(&self) -> &Path {
+        match self {
+            LocalFile::Host(p) => p,
+            LocalFile::Copy(t) => t,
+        }
+    }
 }
 
 impl Root {
@@ -151,11 +286,24 @@ impl Root {
         }
         Ok(Root {
             base,
+            vfs: None,
             live,
             limits: Limits::default(),
             homes: std::sync::OnceLock::new(),
             case_insensitive: false,
         })
+    }
+
+    /// A root over a virtual tree (a container image). Never live.
+    pub fn from_vfs(vfs: Arc<dyn Vfs>) -> Root {
+        Root {
+            base: PathBuf::new(),
+            vfs: Some(vfs),
+            live: false,
+            limits: Limits::default(),
+            homes: std::sync::OnceLock::new(),
+            case_insensitive: false,
+        }
     }
 
     /// Replaces the resource limits.
@@ -188,23 +336,114 @@ impl Root {
         self.live
     }
 
-    /// The host directory the root maps to.
-    pub fn base(&self) -> &Path {
-        &self.base
+    /// The host directory the root maps to; `None` for a virtual root.
+    pub fn host_base(&self) -> Option<&Path> {
+        self.vfs.is_none().then_some(self.base.as_path())
     }
 
-    /// Resolves an in-root path to a host path, following symlinks only inside the root.
+    /// The virtual tree behind this root, if it is one.
+    pub fn vfs(&self) -> Option<&Arc<dyn Vfs>> {
+        self.vfs.as_ref()
+    }
+
+    /// What is being scanned, for messages: the host directory or the image.
+    pub fn describe(&self) -> String {
+        match &self.vfs {
+            Some(v) => v.describe(),
+            None => self.base.display().to_string(),
+        }
+    }
+
+    /// The in-root path with every symlink resolved inside the root: the
+    /// identity of the file, for reading each real directory once.
+    pub fn canonical(&self, path: &str) -> Result<String, RootError> {
+        self.resolve_inner(path, true).map(|parts| in_root(&parts))
+    }
+
+    /// Resolves an in-root path to a host path, following symlinks only
+    /// inside the root. Fails on a virtual root, which has no host path
+    /// (use [`Root::canonical`] or [`Root::local_file`]).
     pub fn resolve(&self, path: &str) -> Result<PathBuf, RootError> {
-        self.resolve_inner(path, true)
+        let parts = self.resolve_inner(path, true)?;
+        self.host_path(path, &parts)
     }
 
     /// Resolves all but the last component; the last is returned as is, so that
-    /// a symlink can be inspected rather than followed.
+    /// a symlink can be inspected rather than followed. Host roots only.
     pub fn resolve_nofollow(&self, path: &str) -> Result<PathBuf, RootError> {
-        self.resolve_inner(path, false)
+        let parts = self.resolve_inner(path, false)?;
+        self.host_path(path, &parts)
     }
 
-    fn resolve_inner(&self, path: &str, follow_last: bool) -> Result<PathBuf, RootError> {
+    fn host_path(&self, path: &str, parts: &[OsString]) -> Result<PathBuf, RootError> {
+        if self.vfs.is_some() {
+            return Err(io_err(
+                path,
+                std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    "a virtual root has no host path",
+                ),
+            ));
+        }
+        let mut out = self.base.clone();
+        out.extend(parts);
+        Ok(out)
+    }
+
+    fn lstat_parts(&self, parts: &[OsString]) -> std::io::Result<Meta> {
+        match &self.vfs {
+            Some(v) => v.lstat(&in_root(parts)).map(Meta::from_vfs),
+            None => {
+                let mut p = self.base.clone();
+                p.extend(parts);
+                std::fs::symlink_metadata(&p).map(|m| Meta::from_std(&m))
+            }
+        }
+    }
+
+    fn read_link_parts(&self, parts: &[OsString]) -> std::io::Result<PathBuf> {
+        match &self.vfs {
+            Some(v) => v.read_link(&in_root(parts)),
+            None => {
+                let mut p = self.base.clone();
+                p.extend(parts);
+                std::fs::read_link(&p)
+            }
+        }
+    }
+
+    /// Names in a directory given as resolved components; `path` names it in errors.
+    fn list_parts(&self, path: &str, parts: &[OsString]) -> Result<Vec<DirEntry>, RootError> {
+        let too_many = || RootError::TooManyEntries {
+            path: path.to_owned(),
+            limit: self.limits.max_dir_entries,
+        };
+        if let Some(v) = &self.vfs {
+            let out = v.read_dir(&in_root(parts)).map_err(|e| io_err(path, e))?;
+            return if out.len() > self.limits.max_dir_entries {
+                Err(too_many())
+            } else {
+                Ok(out)
+            };
+        }
+        let mut p = self.base.clone();
+        p.extend(parts);
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&p).map_err(|e| io_err(path, e))? {
+            let entry = entry.map_err(|e| io_err(path, e))?;
+            if out.len() >= self.limits.max_dir_entries {
+                return Err(too_many());
+            }
+            let ft = entry.file_type().map_err(|e| io_err(path, e))?;
+            out.push(DirEntry {
+                name: entry.file_name().to_string_lossy().into_owned(),
+                file_type: entry_type(&ft),
+            });
+        }
+        Ok(out)
+    }
+
+    fn resolve_inner(&self, path: &str, follow_last: bool) -> Result<Vec<OsString>, RootError> {
         let mut pending: Vec<OsString> = components(Path::new(path));
         pending.reverse();
         let mut resolved: Vec<OsString> = Vec::new();
@@ -214,16 +453,15 @@ impl Root {
                 resolved.pop();
                 continue;
             }
-            let mut parent = self.base.clone();
-            parent.extend(&resolved);
-            let candidate = parent.join(&comp);
-            let meta = match std::fs::symlink_metadata(&candidate) {
+            resolved.push(comp);
+            let meta = match self.lstat_parts(&resolved) {
                 Ok(m) => m,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    let comp = resolved.pop().unwrap_or_default();
                     // Retry with the name as it is really spelled on disk.
                     match self
                         .case_insensitive
-                        .then(|| find_ignoring_case(&parent, &comp))
+                        .then(|| self.find_ignoring_case(&resolved, &comp))
                         .flatten()
                     {
                         Some(real) => {
@@ -240,55 +478,69 @@ impl Root {
                 Err(e) => return Err(io_err(path, e)),
             };
             let is_last = pending.is_empty();
-            if meta.file_type().is_symlink() && (follow_last || !is_last) {
+            if meta.is_symlink() && (follow_last || !is_last) {
                 hops += 1;
                 if hops > self.limits.max_symlink_hops {
                     return Err(RootError::SymlinkLoop {
                         path: path.to_owned(),
                     });
                 }
-                let target = std::fs::read_link(&candidate).map_err(|e| io_err(path, e))?;
+                let target = self
+                    .read_link_parts(&resolved)
+                    .map_err(|e| io_err(path, e))?;
+                resolved.pop();
                 if target.is_absolute() {
                     resolved.clear();
                 }
                 let mut more = components(&target);
                 more.reverse();
                 pending.extend(more);
-                continue;
             }
-            resolved.push(comp);
         }
-        let mut out = self.base.clone();
-        out.extend(&resolved);
-        Ok(out)
+        Ok(resolved)
+    }
+
+    /// The entry of the directory `parent` whose name equals `name` ignoring
+    /// case, if exactly one does (two spellings in one directory are
+    /// ambiguous, so neither is chosen).
+    fn find_ignoring_case(&self, parent: &[OsString], name: &OsString) -> Option<OsString> {
+        let want = name.to_string_lossy().to_lowercase();
+        let mut found = None;
+        for entry in self.list_parts("", parent).ok()? {
+            if entry.name.to_lowercase() == want {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some(OsString::from(entry.name));
+            }
+        }
+        found
     }
 
     /// Opens a file read-only. The final component must not be a symlink after
     /// resolution, which `O_NOFOLLOW` enforces against a swap in between.
-    pub fn open(&self, path: &str) -> Result<File, RootError> {
-        let host = self.resolve(path)?;
-        OpenOptions::new()
+    pub fn open(&self, path: &str) -> Result<RootFile, RootError> {
+        let parts = self.resolve_inner(path, true)?;
+        if let Some(v) = &self.vfs {
+            let inroot = in_root(&parts);
+            let meta = v.lstat(&inroot).map_err(|e| io_err(path, e))?;
+            check_regular(path, meta.file_type)?;
+            return v
+                .open(&inroot)
+                .map(RootFile::Virtual)
+                .map_err(|e| io_err(path, e));
+        }
+        let host = self.host_path(path, &parts)?;
+        let f = OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
             .open(&host)
-            .map_err(|e| io_err(path, e))
-            .and_then(|f| {
-                let meta = f.metadata().map_err(|e| io_err(path, e))?;
-                if meta.is_file() || (self.live && host.starts_with("/proc")) {
-                    Ok(f)
-                } else if meta.is_dir() {
-                    Err(io_err(
-                        path,
-                        std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
-                    ))
-                } else {
-                    // Refuse fifos and devices: reading one can block forever.
-                    Err(io_err(
-                        path,
-                        std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
-                    ))
-                }
-            })
+            .map_err(|e| io_err(path, e))?;
+        let meta = f.metadata().map_err(|e| io_err(path, e))?;
+        if !(self.live && host.starts_with("/proc")) {
+            check_regular(path, entry_type(&meta.file_type()))?;
+        }
+        Ok(RootFile::Host(f))
     }
 
     /// Reads a whole file, refusing files over the per-file limit.
@@ -298,8 +550,11 @@ impl Root {
 
     /// Reads a whole file, refusing files over `limit` bytes.
     pub fn read_limited(&self, path: &str, limit: u64) -> Result<Vec<u8>, RootError> {
-        let f = self.open(path)?;
-        let meta_len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let mut f = self.open(path)?;
+        let meta_len = match &f {
+            RootFile::Host(h) => h.metadata().map(|m| m.len()).unwrap_or(0),
+            RootFile::Virtual(_) => self.metadata(path).map(|m| m.len()).unwrap_or(0),
+        };
         if meta_len > limit {
             return Err(RootError::TooLarge {
                 path: path.to_owned(),
@@ -309,7 +564,8 @@ impl Root {
         }
         let mut buf = Vec::with_capacity(meta_len as usize);
         // procfs reports size 0, and a file may grow while we read: cap the read itself.
-        f.take(limit + 1)
+        (&mut f)
+            .take(limit + 1)
             .read_to_end(&mut buf)
             .map_err(|e| io_err(path, e))?;
         if buf.len() as u64 > limit {
@@ -331,16 +587,38 @@ impl Root {
         })
     }
 
+    /// The file as a host path a library can open by name: the file itself on
+    /// a host root, a private temporary copy (up to the per-file limit) on a
+    /// virtual one.
+    pub fn local_file(&self, path: &str) -> Result<LocalFile, RootError> {
+        if self.vfs.is_none() {
+            return self.resolve(path).map(LocalFile::Host);
+        }
+        let mut src = self.open(path)?;
+        let limit = self.limits.max_file_bytes;
+        let mut tmp = tempfile::NamedTempFile::new().map_err(|e| io_err(path, e))?;
+        let copied = std::io::copy(&mut (&mut src).take(limit + 1), tmp.as_file_mut())
+            .map_err(|e| io_err(path, e))?;
+        if copied > limit {
+            return Err(RootError::TooLarge {
+                path: path.to_owned(),
+                size: copied,
+                limit,
+            });
+        }
+        Ok(LocalFile::Copy(tmp.into_temp_path()))
+    }
+
     /// Metadata, following symlinks inside the root.
-    pub fn metadata(&self, path: &str) -> Result<Metadata, RootError> {
-        let host = self.resolve(path)?;
-        std::fs::symlink_metadata(&host).map_err(|e| io_err(path, e))
+    pub fn metadata(&self, path: &str) -> Result<Meta, RootError> {
+        let parts = self.resolve_inner(path, true)?;
+        self.lstat_parts(&parts).map_err(|e| io_err(path, e))
     }
 
     /// Metadata of the entry itself, without following a final symlink.
-    pub fn symlink_metadata(&self, path: &str) -> Result<Metadata, RootError> {
-        let host = self.resolve_nofollow(path)?;
-        std::fs::symlink_metadata(&host).map_err(|e| io_err(path, e))
+    pub fn symlink_metadata(&self, path: &str) -> Result<Meta, RootError> {
+        let parts = self.resolve_inner(path, false)?;
+        self.lstat_parts(&parts).map_err(|e| io_err(path, e))
     }
 
     /// True when the path exists (following symlinks inside the root).
@@ -355,41 +633,55 @@ impl Root {
 
     /// Lists a directory, sorted by name, without following entries' symlinks.
     pub fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, RootError> {
-        let host = self.resolve(path)?;
-        let rd = std::fs::read_dir(&host).map_err(|e| io_err(path, e))?;
-        let mut out = Vec::new();
-        for entry in rd {
-            let entry = entry.map_err(|e| io_err(path, e))?;
-            if out.len() >= self.limits.max_dir_entries {
-                return Err(RootError::TooManyEntries {
-                    path: path.to_owned(),
-                    limit: self.limits.max_dir_entries,
-                });
-            }
-            let ft = entry.file_type().map_err(|e| io_err(path, e))?;
-            let file_type = if ft.is_symlink() {
-                EntryType::Symlink
-            } else if ft.is_dir() {
-                EntryType::Dir
-            } else if ft.is_file() {
-                EntryType::File
-            } else {
-                EntryType::Other
-            };
-            out.push(DirEntry {
-                name: entry.file_name().to_string_lossy().into_owned(),
-                file_type,
-            });
-        }
+        let parts = self.resolve_inner(path, true)?;
+        let mut out = self.list_parts(path, &parts)?;
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
     }
 
     /// Reads the target of a symlink as stored (not resolved).
     pub fn read_link(&self, path: &str) -> Result<PathBuf, RootError> {
-        let host = self.resolve_nofollow(path)?;
-        std::fs::read_link(&host).map_err(|e| io_err(path, e))
+        let parts = self.resolve_inner(path, false)?;
+        self.read_link_parts(&parts).map_err(|e| io_err(path, e))
     }
+}
+
+fn entry_type(ft: &std::fs::FileType) -> EntryType {
+    if ft.is_symlink() {
+        EntryType::Symlink
+    } else if ft.is_dir() {
+        EntryType::Dir
+    } else if ft.is_file() {
+        EntryType::File
+    } else {
+        EntryType::Other
+    }
+}
+
+/// Refuses directories, fifos and devices: reading a fifo can block forever.
+fn check_regular(path: &str, t: EntryType) -> Result<(), RootError> {
+    match t {
+        EntryType::File => Ok(()),
+        EntryType::Dir => Err(io_err(
+            path,
+            std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
+        )),
+        _ => Err(io_err(
+            path,
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
+        )),
+    }
+}
+
+fn in_root(parts: &[OsString]) -> String {
+    let mut s = String::from("/");
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            s.push('/');
+        }
+        s.push_str(&p.to_string_lossy());
+    }
+    s
 }
 
 /// Joins an in-root directory and a name with exactly one slash.
@@ -399,26 +691,6 @@ pub fn join(dir: &str, name: &str) -> String {
     } else {
         format!("{dir}/{name}")
     }
-}
-
-/// The entry of `dir` whose name equals `name` ignoring case, if exactly one
-/// does (two spellings in one directory are ambiguous, so neither is chosen).
-fn find_ignoring_case(dir: &Path, name: &OsString) -> Option<OsString> {
-    let want = name.to_string_lossy().to_lowercase();
-    let mut found = None;
-    for entry in std::fs::read_dir(dir)
-        .ok()?
-        .take(Limits::default().max_dir_entries)
-    {
-        let entry = entry.ok()?;
-        if entry.file_name().to_string_lossy().to_lowercase() == want {
-            if found.is_some() {
-                return None;
-            }
-            found = Some(entry.file_name());
-        }
-    }
-    found
 }
 
 fn components(p: &Path) -> Vec<OsString> {

@@ -55,7 +55,7 @@ fn scan_scope(root: &Root, dirs: &[String], scope: &str, out: &mut Output) {
     let mut enabled: HashSet<String> = HashSet::new();
     for dir in dirs {
         // Merged-/usr systems reach /usr/lib through /lib too; read each real directory once.
-        let Ok(host) = root.resolve(dir) else {
+        let Ok(host) = root.canonical(dir) else {
             continue;
         };
         if !seen_dirs.insert(host) {

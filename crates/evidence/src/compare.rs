@@ -411,6 +411,7 @@ pub(crate) mod tests {
             condition: None,
             action: "remove".into(),
             also_matched: vec![],
+            layer: None,
         }
     }
 

@@ -35,6 +35,7 @@ fn finding(id: &str, product: &str, kind: &str, remnant: bool, key: &str) -> Fin
         condition: None,
         action: "remove".into(),
         also_matched: vec![],
+        layer: None,
     }
 }
 

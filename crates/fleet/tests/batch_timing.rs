@@ -39,6 +39,7 @@ fn finding(product: &str) -> Finding {
         condition: None,
         action: "remove".into(),
         also_matched: vec![],
+        layer: None,
     }
 }
 

@@ -38,6 +38,7 @@ fn finding(vendor: &str, product: &str) -> Finding {
         condition: None,
         action: "remove".into(),
         also_matched: vec![],
+        layer: None,
     }
 }
 

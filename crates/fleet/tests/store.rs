@@ -187,6 +187,7 @@ fn finding(vendor: &str, product: &str, key: &str) -> Finding {
         condition: None,
         action: "remove".into(),
         also_matched: vec![],
+        layer: None,
     }
 }
 

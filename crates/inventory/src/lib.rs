@@ -51,6 +51,9 @@ pub struct Inventory {
     /// Security products the OS has registered (the replacement check reads these).
     #[serde(default)]
     pub protection: Vec<ProtectionProduct>,
+    /// Components listed in SBOMs (`uproot sbom`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sbom_components: Vec<SbomComponent>,
 }
 
 impl Inventory {
@@ -68,6 +71,7 @@ impl Inventory {
         self.registry_keys.extend(other.registry_keys);
         self.signers.extend(other.signers);
         self.protection.extend(other.protection);
+        self.sbom_components.extend(other.sbom_components);
     }
 
     /// Total number of records of all kinds.
@@ -84,6 +88,7 @@ impl Inventory {
             + self.registry_keys.len()
             + self.signers.len()
             + self.protection.len()
+            + self.sbom_components.len()
     }
 
     /// True when nothing at all was collected.
@@ -368,6 +373,72 @@ pub struct CodeSigner {
     /// used to tell an embedded engine from the vendor's own product.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enclosing: Option<String>,
+}
+
+/// One component listed in an SBOM (CycloneDX or SPDX).
+///
+/// Organisation fields are kept apart because SBOM producers fill different
+/// ones: syft writes `publisher`, Maven plugins `supplier`, hardware BOMs
+/// `manufacturer`, SPDX `supplier`/`originator` (read into `supplier` and
+/// `authors`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SbomComponent {
+    /// Component name (without the group).
+    pub name: String,
+    /// Version, where given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// CycloneDX `group` (Maven groupId, npm scope).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Package URL, as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purl: Option<String>,
+    /// The purl type, lower case: `maven`, `npm`, `deb`, `rpm`, `generic`, …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecosystem: Option<String>,
+    /// The purl namespace, percent-decoded (`com.huawei.hms`, `@scope`, `debian`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Supplier organisation name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplier: Option<String>,
+    /// Publisher.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publisher: Option<String>,
+    /// Manufacturer organisation name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<String>,
+    /// Author names or organisations (CycloneDX `author`/`authors`, SPDX originator).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authors: Vec<String>,
+    /// CycloneDX component type (`library`, `application`, `firmware`, `device`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component_type: Option<String>,
+    /// CycloneDX `bom-ref` or SPDX `SPDXID`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bom_ref: Option<String>,
+    /// Labels (`name@version`) from the document's root component down to
+    /// this one, inclusive: which of the organisation's products pulls it in.
+    /// Just `[self]` when the component hangs off nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub path: Vec<String>,
+    /// The SBOM file.
+    pub location: String,
+}
+
+impl SbomComponent {
+    /// `name@version` (or just the name), as used in [`SbomComponent::path`].
+    pub fn label(&self) -> String {
+        let full = match &self.group {
+            Some(g) if !g.is_empty() => format!("{g}/{}", self.name),
+            _ => self.name.clone(),
+        };
+        match &self.version {
+            Some(v) if !v.is_empty() => format!("{full}@{v}"),
+            _ => full,
+        }
+    }
 }
 
 /// A security product the operating system has registered.

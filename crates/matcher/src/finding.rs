@@ -49,6 +49,21 @@ pub struct Finding {
     /// Other indicators that matched the same evidence.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub also_matched: Vec<String>,
+    /// For a container image scan: the layer that put the evidence there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<ImageLayer>,
+}
+
+/// A container image layer, as cited by a finding.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ImageLayer {
+    /// Position in the image, 0 for the base layer.
+    pub index: usize,
+    /// Layer digest (`sha256:…` of the blob as stored in the image).
+    pub digest: String,
+    /// The config history's `created_by` for this layer (the Dockerfile step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
 }
 
 /// Where a finding's evidence came from.

@@ -1,11 +1,17 @@
 //! The matcher: inventory + compiled catalog → findings.
 //!
-//! Each inventory record is turned into the [`Fields`] its kind of rule can
+//! Each inventory record is turned into the [`Fields`](uproot_catalog::Fields) its kind of rule can
 //! test, and every rule of that kind is tried. When several rules hit the
 //! same record (the `kesl` package matches both the KESL name rule and the
 //! "maintainer is Kaspersky" rule), one finding is made, attributed to the
 //! most specific rule, and the others are listed in `also_matched` so the
 //! report stays explainable without double counting.
+//!
+//! SBOM components are matched on their name, every organisation the SBOM
+//! names for them and their purl type and namespace; an OS package listed in
+//! an SBOM (`pkg:deb/…/kesl`) is also tried against the package rules. Either
+//! way the finding's kind is `sbom-component` and its detail carries the path
+//! of products that pulls the component in.
 //!
 //! A [`Finding`] is plain data: the assessment, the plan and the fleet server
 //! all consume it without needing the catalog again.
@@ -25,8 +31,10 @@
 
 mod finding;
 mod records;
+mod sbom;
 
-pub use finding::{AuthorityRef, Evidence, Finding};
+pub use finding::{AuthorityRef, Evidence, Finding, ImageLayer};
+pub use sbom::sbom_key;
 
 use uproot_catalog::{CompiledCatalog, CompiledRule, Confidence, Kind, Severity};
 use uproot_inventory::Inventory;
@@ -35,7 +43,7 @@ use uproot_inventory::Inventory;
 /// severity (highest first), kind and evidence.
 pub fn match_inventory(catalog: &CompiledCatalog, inv: &Inventory) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for rec in records::records(inv) {
+    for mut rec in records::records(inv) {
         let mut hits: Vec<&CompiledRule> = Vec::new();
         for kind in rec.kinds() {
             for fields in rec.field_variants() {
@@ -52,6 +60,11 @@ pub fn match_inventory(catalog: &CompiledCatalog, inv: &Inventory) -> Vec<Findin
         hits.sort_by_key(|r| std::cmp::Reverse(specificity(r)));
         let best = hits[0];
         let also: Vec<String> = hits[1..].iter().map(|r| r.indicator.id.clone()).collect();
+        if let Some(d) = rec.sbom.take() {
+            if let Some(c) = inv.sbom_components.get(d.component) {
+                sbom::complete(&mut rec, c, &d.also_via);
+            }
+        }
         findings.push(build(catalog, best, &rec, also));
     }
     findings.sort_by(|a, b| {
@@ -72,7 +85,12 @@ fn specificity(r: &CompiledRule) -> (u8, u8) {
     let how =
         if !m.name.is_empty() || !m.id.is_empty() || !m.path.is_empty() || !m.altitude.is_empty() {
             3
-        } else if !m.name_glob.is_empty() || m.name_regex.is_some() || !m.key.is_empty() {
+        } else if !m.name_glob.is_empty()
+            || m.name_regex.is_some()
+            || !m.key.is_empty()
+            || !m.namespace_glob.is_empty()
+            || m.namespace_regex.is_some()
+        {
             2
         } else {
             1
@@ -183,6 +201,7 @@ fn build(
         authorities,
         condition: vendor.condition.clone(),
         action,
+        layer: None,
         also_matched,
     }
 }

@@ -18,6 +18,9 @@ pub struct Record {
     pub alt_names: Vec<String>,
     /// Minifilter altitudes, each tried on its own.
     pub altitudes: Vec<u32>,
+    /// Other organisations to try as the publisher (an SBOM component's
+    /// supplier, publisher, manufacturer and authors are all tried).
+    pub alt_publishers: Vec<String>,
     pub name: Option<String>,
     pub publisher: Option<String>,
     pub package_source: Option<String>,
@@ -30,6 +33,8 @@ pub struct Record {
     pub file: Option<String>,
     pub setting_key: Option<String>,
     pub value: Option<String>,
+    pub ecosystem: Option<String>,
+    pub namespace: Option<String>,
     /// Evidence source (file it came from).
     pub source: String,
     /// Evidence key.
@@ -42,6 +47,8 @@ pub struct Record {
     pub remnant: bool,
     /// What to call it in an action sentence.
     pub noun: &'static str,
+    /// An SBOM record whose summary and detail are built only on a match.
+    pub sbom: Option<crate::sbom::Deferred>,
 }
 
 impl Default for Record {
@@ -51,6 +58,7 @@ impl Default for Record {
             also_kinds: Vec::new(),
             alt_names: Vec::new(),
             altitudes: Vec::new(),
+            alt_publishers: Vec::new(),
             name: None,
             publisher: None,
             package_source: None,
@@ -63,6 +71,8 @@ impl Default for Record {
             file: None,
             setting_key: None,
             value: None,
+            ecosystem: None,
+            namespace: None,
             source: String::new(),
             key: String::new(),
             summary: String::new(),
@@ -70,6 +80,7 @@ impl Default for Record {
             active: false,
             remnant: false,
             noun: "files",
+            sbom: None,
         }
     }
 }
@@ -79,12 +90,16 @@ impl Record {
         std::iter::once(self.kind).chain(self.also_kinds.iter().copied())
     }
 
-    /// The base fields, then one variant per alternative name and per altitude.
+    /// The base fields, then one variant per alternative name, publisher and altitude.
     pub fn field_variants(&self) -> Vec<Fields<'_>> {
         let base = self.fields();
         let mut v = vec![base];
         v.extend(self.alt_names.iter().map(|n| Fields {
             name: Some(n.as_str()),
+            ..base
+        }));
+        v.extend(self.alt_publishers.iter().map(|p| Fields {
+            publisher: Some(p.as_str()),
             ..base
         }));
         v.extend(self.altitudes.iter().map(|a| Fields {
@@ -110,11 +125,13 @@ impl Record {
             file: self.file.as_deref(),
             key: self.setting_key.as_deref(),
             value: self.value.as_deref(),
+            ecosystem: self.ecosystem.as_deref(),
+            namespace: self.namespace.as_deref(),
         }
     }
 }
 
-fn detail<const N: usize>(pairs: [(&str, Option<&str>); N]) -> BTreeMap<String, String> {
+pub(crate) fn detail<const N: usize>(pairs: [(&str, Option<&str>); N]) -> BTreeMap<String, String> {
     pairs
         .into_iter()
         .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned())))
@@ -134,6 +151,7 @@ pub fn records(inv: &Inventory) -> Vec<Record> {
     out.extend(inv.drivers.iter().map(driver));
     out.extend(inv.registry_keys.iter().map(registry_key));
     out.extend(inv.signers.iter().map(signer));
+    out.extend(crate::sbom::records(&inv.sbom_components));
     out
 }
 

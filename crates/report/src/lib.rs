@@ -1,9 +1,10 @@
-//! The scan report: one versioned JSON document, rendered four ways.
+//! The scan report: one versioned JSON document, rendered five ways.
 //!
 //! `uproot.report/1` is a contract: other tools, the fleet server and the
 //! tests parse it. Fields may be *added* within version 1; renaming or
-//! removing one needs `uproot.report/2`. The table, CSV and SARIF renderers
-//! are views of the same [`Report`], so they can never disagree with the JSON.
+//! removing one needs `uproot.report/2`. The table, CSV, SARIF and CycloneDX
+//! ([`cyclonedx`]) renderers are views of the same [`Report`], so they can
+//! never disagree with the JSON.
 //!
 //! ```
 //! use uproot_report::{Report, CatalogInfo};
@@ -15,6 +16,7 @@
 #![deny(missing_docs)]
 
 mod csv;
+pub mod cyclonedx;
 mod sarif;
 mod table;
 mod time;
@@ -210,6 +212,12 @@ impl Report {
     /// One CSV row per finding.
     pub fn to_csv(&self) -> String {
         csv::render(self)
+    }
+
+    /// CycloneDX 1.5 JSON SBOM of a host scan; see [`cyclonedx::to_json`]
+    /// for an image scan.
+    pub fn to_cyclonedx(&self) -> String {
+        cyclonedx::to_json(self, &cyclonedx::Options::default())
     }
 
     /// SARIF 2.1.0, for code-scanning dashboards.

@@ -37,7 +37,7 @@ pub mod pe;
 use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs::OpenOptions;
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -163,28 +163,18 @@ pub fn sweep_with_stats(
     opts: &DeepOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> (Output, SweepStats) {
-    let ctx = Ctx {
-        opts,
-        base: root.base().to_path_buf(),
-        globs: Globs::new(&opts.name_globs),
-        skip_dirs: if root.is_live() {
-            pseudo_mounts(root)
-        } else {
-            HashSet::new()
-        },
-        seen_dirs: Mutex::new(HashSet::new()),
-        counters: Counters::default(),
-        progress,
+    let Some(base) = root.host_base() else {
+        return sweep_virtual(root, opts, progress);
     };
-    let mut out = Output::default();
-    let default = ["/".to_string()];
-    let paths: &[String] = if opts.paths.is_empty() {
-        &default
+    let skip_dirs = if root.is_live() {
+        pseudo_mounts(root)
     } else {
-        &opts.paths
+        HashSet::new()
     };
+    let ctx = Ctx::new(opts, base.to_path_buf(), skip_dirs, progress);
+    let mut out = Output::default();
     let mut starts: Vec<(PathBuf, String)> = Vec::new();
-    for p in paths {
+    for p in &start_paths(opts) {
         match root.resolve(p) {
             Ok(host) => {
                 let inroot = in_root_path(&ctx.base, &host);
@@ -214,12 +204,158 @@ pub fn sweep_with_stats(
         opts.threads
     };
     out.extend(run_pool(&ctx, jobs, threads));
+    finish(out, &ctx)
+}
+
+/// The sweep over a virtual root (a container image): one thread, through
+/// [`Root`] only, since there are no host paths; the same per-file sniffing.
+fn sweep_virtual(
+    root: &Root,
+    opts: &DeepOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> (Output, SweepStats) {
+    let ctx = Ctx::new(opts, PathBuf::new(), HashSet::new(), progress);
+    let mut out = Output::default();
+    let mut starts: Vec<String> = Vec::new();
+    for p in &start_paths(opts) {
+        match root.canonical(p) {
+            Ok(real) => starts.push(real),
+            Err(e) => out.error(e.path(), root_message(&e)),
+        }
+    }
+    starts.sort();
+    starts.dedup();
+    let mut stack: Vec<(String, usize)> = Vec::new();
+    for s in starts.iter().rev() {
+        let inside_other = starts
+            .iter()
+            .any(|o| o != s && (o == "/" || s.starts_with(&format!("{o}/"))));
+        if !inside_other {
+            stack.push((s.clone(), 0));
+        }
+    }
+    while let Some((path, depth)) = stack.pop() {
+        let meta = match root.symlink_metadata(&path) {
+            Ok(m) => m,
+            Err(e) => {
+                out.error_unless_missing(e);
+                continue;
+            }
+        };
+        if meta.is_file() {
+            let (dir, name) = path.rsplit_once('/').unwrap_or(("", &path));
+            visit_virtual(
+                &ctx,
+                root,
+                (if dir.is_empty() { "/" } else { dir }, name),
+                meta,
+                &mut out,
+            );
+            continue;
+        }
+        if !meta.is_dir() {
+            continue;
+        }
+        ctx.counters.dirs.fetch_add(1, Ordering::Relaxed);
+        if depth > opts.max_depth {
+            out.error(
+                &path,
+                format!("deeper than {} levels; not swept", opts.max_depth),
+            );
+            continue;
+        }
+        let entries = match root.read_dir(&path) {
+            Ok(e) => e,
+            Err(e) => {
+                out.error(&path, root_message(&e));
+                continue;
+            }
+        };
+        for e in entries.into_iter().rev() {
+            let child = join(&path, &e.name);
+            match e.file_type {
+                crate::root::EntryType::Symlink => {
+                    ctx.counters.symlinks.fetch_add(1, Ordering::Relaxed);
+                }
+                crate::root::EntryType::Other => {
+                    ctx.counters.skipped.fetch_add(1, Ordering::Relaxed);
+                }
+                _ => stack.push((child, depth + 1)),
+            }
+        }
+    }
+    finish(out, &ctx)
+}
+
+fn visit_virtual(
+    ctx: &Ctx<'_>,
+    root: &Root,
+    (dir, name): (&str, &str),
+    meta: crate::root::Meta,
+    out: &mut Output,
+) {
+    let n = ctx.counters.files.fetch_add(1, Ordering::Relaxed) + 1;
+    if ctx.opts.progress_every > 0 && n % ctx.opts.progress_every == 0 {
+        (ctx.progress)(n);
+    }
+    let globbed = ctx.globs.matches(dir, name);
+    let path = join(dir, name);
+    let mut file = match root.open(&path) {
+        Ok(f) => f,
+        Err(e) => {
+            if globbed {
+                push_file(out, &path, "file", None);
+            }
+            out.error(&path, format!("cannot open: {}", root_message(&e)));
+            return;
+        }
+    };
+    sniff(
+        ctx,
+        &mut file,
+        |_| Ok((true, meta.len())),
+        (dir, name, globbed),
+        out,
+    );
+}
+
+impl<'a> Ctx<'a> {
+    fn new(
+        opts: &'a DeepOptions,
+        base: PathBuf,
+        skip_dirs: HashSet<PathBuf>,
+        progress: &'a (dyn Fn(u64) + Sync),
+    ) -> Ctx<'a> {
+        Ctx {
+            opts,
+            base,
+            globs: Globs::new(&opts.name_globs),
+            skip_dirs,
+            seen_dirs: Mutex::new(HashSet::new()),
+            counters: Counters::default(),
+            progress,
+        }
+    }
+}
+
+/// The in-root directories to sweep: the ones asked for, or `/`.
+fn start_paths(opts: &DeepOptions) -> Vec<String> {
+    if opts.paths.is_empty() {
+        vec!["/".to_string()]
+    } else {
+        opts.paths.clone()
+    }
+}
+
+/// Sorts the output (helper threads finish in any order) and reports the
+/// final count.
+fn finish(mut out: Output, ctx: &Ctx<'_>) -> (Output, SweepStats) {
     out.inventory.signers.sort_by(|a, b| a.path.cmp(&b.path));
     out.inventory.files.sort_by(|a, b| a.path.cmp(&b.path));
     out.inventory.files.dedup_by(|a, b| a.path == b.path);
     out.errors.sort_by(|a, b| a.source.cmp(&b.source));
     let stats = ctx.counters.snapshot();
-    progress(stats.files);
+    (ctx.progress)(stats.files);
     (out, stats)
 }
 
@@ -520,6 +656,26 @@ fn visit_file(ctx: &Ctx<'_>, host: &Path, dir: &str, name: &str, out: &mut Outpu
             return;
         }
     };
+    sniff(
+        ctx,
+        &mut file,
+        |f| f.metadata().map(|m| (m.is_file(), m.len())),
+        (dir, name, globbed),
+        out,
+    );
+}
+
+/// Reads the head of an open file and, for PE and Mach-O images, the code
+/// signature. `stat` gives (is a regular file, length) of the open file, and
+/// is only called once a signature makes the size matter.
+fn sniff<F: Read + Seek>(
+    ctx: &Ctx<'_>,
+    file: &mut F,
+    stat: impl FnOnce(&mut F) -> std::io::Result<(bool, u64)>,
+    (dir, name, globbed): (&str, &str, bool),
+    out: &mut Output,
+) {
+    let path = || join(dir, name);
     // One read: on a regular file a short read means end of file, and the PE
     // reader fetches anything it still needs (headers past 4 KiB) itself.
     let mut head = [0u8; pe::HEAD_BYTES];
@@ -550,7 +706,7 @@ fn visit_file(ctx: &Ctx<'_>, host: &Path, dir: &str, name: &str, out: &mut Outpu
         } else {
             u64::MAX
         };
-        if let Ok(None) = pe::security_directory(&mut file, head, len_hint) {
+        if let Ok(None) = pe::security_directory(file, head, len_hint) {
             if looks_like_pe(head) {
                 ctx.counters.pe.fetch_add(1, Ordering::Relaxed);
             }
@@ -559,31 +715,26 @@ fn visit_file(ctx: &Ctx<'_>, host: &Path, dir: &str, name: &str, out: &mut Outpu
     }
     // Only now is the size needed; also re-check the type after open, against
     // a file swapped for something else since the listing.
-    let meta = match file.metadata() {
+    let (is_file, len) = match stat(file) {
         Ok(m) => m,
         Err(e) => {
             out.error(path(), format!("cannot stat: {e}"));
             return;
         }
     };
-    if !meta.is_file() {
+    if !is_file {
         ctx.counters.skipped.fetch_add(1, Ordering::Relaxed);
         return;
     }
     if globbed {
-        push_file(out, &path(), "file", Some(meta.len()));
+        push_file(out, &path(), "file", Some(len));
     }
-    if meta.len() > ctx.opts.max_file_bytes {
+    if len > ctx.opts.max_file_bytes {
         ctx.counters.skipped.fetch_add(1, Ordering::Relaxed);
         return;
     }
     if is_pe {
-        match pe::read_pe_signature_with_head(
-            &mut file,
-            head,
-            meta.len(),
-            ctx.opts.max_signature_bytes,
-        ) {
+        match pe::read_pe_signature_with_head(file, head, len, ctx.opts.max_signature_bytes) {
             Ok(None) => {
                 // "MZ" also starts DOS programs and plain data; count PE images only.
                 if looks_like_pe(head) {
@@ -613,7 +764,7 @@ fn visit_file(ctx: &Ctx<'_>, host: &Path, dir: &str, name: &str, out: &mut Outpu
         }
     } else if is_macho {
         ctx.counters.macho.fetch_add(1, Ordering::Relaxed);
-        match macho::signature(&mut file) {
+        match macho::signature(file) {
             Ok(Some(AppleSig {
                 identifier,
                 team_id,
@@ -654,7 +805,7 @@ fn push_file(out: &mut Output, path: &str, file_type: &str, size: Option<u64>) {
 /// The Mach-O branch: the parser lives in `crate::macos::macho`.
 mod macho {
     use crate::macos::macho::AppleSignature;
-    use std::fs::File;
+    use std::io::{Read, Seek};
 
     /// True when `head` starts a Mach-O image (thin or universal).
     pub(super) fn is_macho(head: &[u8]) -> bool {
@@ -662,7 +813,9 @@ mod macho {
     }
 
     /// The embedded code signature's identifier and Team ID, if any.
-    pub(super) fn signature(file: &mut File) -> Result<Option<AppleSignature>, String> {
+    pub(super) fn signature<R: Read + Seek>(
+        file: &mut R,
+    ) -> Result<Option<AppleSignature>, String> {
         crate::macos::macho::read_signature(file).map_err(|e| e.to_string())
     }
 }
@@ -857,9 +1010,11 @@ fn pseudo_mounts(root: &Root) -> HashSet<PathBuf> {
         "nfsd",
         "ramfs",
     ];
+    // Only called for live roots, which are host roots.
+    let base = root.host_base().unwrap_or(Path::new("/"));
     let mut skip: HashSet<PathBuf> = ["/proc", "/sys", "/dev"]
         .iter()
-        .map(|p| root.base().join(p.trim_start_matches('/')))
+        .map(|p| base.join(p.trim_start_matches('/')))
         .collect();
     if let Ok(text) = root.read_to_string("/proc/self/mounts") {
         for line in text.lines() {
@@ -869,7 +1024,7 @@ fn pseudo_mounts(root: &Root) -> HashSet<PathBuf> {
             };
             if PSEUDO.contains(&fstype) {
                 let dir = unescape_mount(dir);
-                skip.insert(root.base().join(dir.trim_start_matches('/')));
+                skip.insert(base.join(dir.trim_start_matches('/')));
             }
         }
     }

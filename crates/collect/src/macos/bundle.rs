@@ -9,7 +9,6 @@
 
 use std::collections::HashSet;
 use std::io::Read;
-use std::path::PathBuf;
 
 use plist::Dictionary;
 use uproot_inventory::CodeSigner;
@@ -116,7 +115,7 @@ pub fn stem(path: &str) -> String {
 /// Collects bundle paths under a root, at most [`MAX_BUNDLES`], each real
 /// directory once (a symlinked `/Applications/Foo.app` and its target are one).
 pub struct BundleWalk {
-    seen: HashSet<PathBuf>,
+    seen: HashSet<String>,
     count: usize,
     over: bool,
 }
@@ -186,7 +185,7 @@ impl BundleWalk {
             );
             return false;
         }
-        let Ok(real) = root.resolve(path) else {
+        let Ok(real) = root.canonical(path) else {
             return false;
         };
         if !self.seen.insert(real) {

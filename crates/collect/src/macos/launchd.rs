@@ -79,10 +79,10 @@ fn job_dir(
     dir: &str,
     scope: &str,
     overrides: &Dictionary,
-    seen: &mut HashSet<std::path::PathBuf>,
+    seen: &mut HashSet<String>,
     out: &mut Output,
 ) {
-    let Ok(real) = root.resolve(dir) else {
+    let Ok(real) = root.canonical(dir) else {
         return;
     };
     if !seen.insert(real) {

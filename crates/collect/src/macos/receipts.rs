@@ -54,7 +54,7 @@ impl Collector for Receipts {
     fn collect(&self, root: &Root, _opts: &CollectOptions, out: &mut Output) {
         let mut seen = HashSet::new();
         for dir in RECEIPT_DIRS {
-            if root.resolve(dir).is_ok_and(|real| seen.insert(real)) {
+            if root.canonical(dir).is_ok_and(|real| seen.insert(real)) {
                 receipt_dir(root, dir, out);
             }
         }

@@ -28,8 +28,6 @@ pub(crate) mod tests;
 
 use std::collections::HashSet;
 use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
 
 use uproot_inventory::{Package, PackageSource};
 
@@ -173,8 +171,8 @@ impl Collector for Rpm {
         for dir in DB_DIRS {
             for file in DB_FILES {
                 let path = join(dir, file);
-                match root.resolve(&path) {
-                    Ok(host) if seen.first_time(&host) => collect_db(root, &path, &host, out),
+                match root.canonical(&path) {
+                    Ok(real) if seen.first_time(root, &real) => collect_db(root, &path, out),
                     Ok(_) => {}
                     Err(e) => out.error_unless_missing(e),
                 }
@@ -183,25 +181,25 @@ impl Collector for Rpm {
     }
 }
 
-/// Database files already read, by resolved host path and by device and inode
-/// (which also catches hard links and bind mounts).
+/// Database files already read, by canonical in-root path and by file id
+/// (device and inode, which also catches hard links and bind mounts).
 #[derive(Default)]
 struct Seen {
-    paths: HashSet<PathBuf>,
+    paths: HashSet<String>,
     inodes: HashSet<(u64, u64)>,
 }
 
 impl Seen {
-    fn first_time(&mut self, host: &Path) -> bool {
-        let inode = std::fs::metadata(host).ok().map(|m| (m.dev(), m.ino()));
-        let new_path = self.paths.insert(host.to_path_buf());
+    fn first_time(&mut self, root: &Root, real: &str) -> bool {
+        let inode = root.metadata(real).ok().map(|m| m.id());
+        let new_path = self.paths.insert(real.to_owned());
         let new_inode = inode.is_none_or(|i| self.inodes.insert(i));
         new_path && new_inode
     }
 }
 
 /// Reads one database file into `out`.
-fn collect_db(root: &Root, path: &str, host: &Path, out: &mut Output) {
+fn collect_db(root: &Root, path: &str, out: &mut Output) {
     let mut file = match root.open(path) {
         Ok(f) => f,
         Err(e) => return out.error_unless_missing(e),
@@ -219,7 +217,14 @@ fn collect_db(root: &Root, path: &str, host: &Path, out: &mut Output) {
     };
     let format = sniff(&head[..n]);
     let db_errors = match format {
-        Some(Format::Sqlite) => sqlite::for_each_blob(host, &mut visit),
+        // SQLite opens by name: a virtual root's database is copied out first.
+        Some(Format::Sqlite) => match root.local_file(path) {
+            Ok(local) => sqlite::for_each_blob(local.path(), &mut visit),
+            Err(e) => vec![RpmError::Io {
+                context: "copying the database out of the image".into(),
+                source: std::io::Error::other(e.to_string()),
+            }],
+        },
         Some(Format::Bdb) => bdb::for_each_blob(&mut file, &mut visit),
         Some(Format::Ndb) => ndb::for_each_blob(&mut file, &mut visit),
         None => vec![RpmError::UnknownFormat],
@@ -231,7 +236,7 @@ fn collect_db(root: &Root, path: &str, host: &Path, out: &mut Output) {
     report(out, path, errors);
 }
 
-fn read_head(file: &mut std::fs::File, head: &mut [u8; 16]) -> std::io::Result<usize> {
+fn read_head(file: &mut crate::root::RootFile, head: &mut [u8; 16]) -> std::io::Result<usize> {
     let n = file.take(16).read(head)?;
     file.seek(SeekFrom::Start(0))?;
     Ok(n)

@@ -13,7 +13,6 @@
 //! `All Users` never have one and are skipped.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use super::hive::{name_eq, Hive};
 use crate::root::{join, EntryType};
@@ -138,14 +137,14 @@ impl OfflineRegistry {
                 .map(|p| real_path(&self.root, p)),
         );
 
-        let mut seen: Vec<PathBuf> = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
         let mut found = Vec::new();
         for dir in dirs {
             let Some(hive_path) = find_child(&self.root, &dir, "NTUSER.DAT") else {
                 continue;
             };
             // Two spellings or a symlink can lead to the same file: read it once.
-            let Ok(host) = self.root.resolve(&hive_path) else {
+            let Ok(host) = self.root.canonical(&hive_path) else {
                 continue;
             };
             if seen.contains(&host) {

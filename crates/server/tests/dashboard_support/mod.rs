@@ -322,6 +322,7 @@ pub fn finding(vendor: &str, product: &str, product_name: &str, key: &str) -> Fi
         condition: None,
         action: "remove".into(),
         also_matched: vec![],
+        layer: None,
     }
 }
 

@@ -180,8 +180,10 @@ fn run_agent(args: &RunArgs, dir: &Path) -> Result<i32> {
         deep: args.deep,
         paths: Vec::new(),
         catalog: args.catalog.catalog.clone(),
+        trusted_keys: args.catalog.trusted_keys.clone(),
     };
     let summary = uproot_agent::run(&opts, || {
+        update_catalog(dir, &args.catalog);
         let report = scan_cmd::scan(&spec).map_err(|e| format!("{e:#}"))?;
         Ok(report.to_json().into_bytes())
     })?;
@@ -197,6 +199,36 @@ fn run_agent(args: &RunArgs, dir: &Path) -> Result<i32> {
     }
     let clean = summary.scan_errors == 0 && d.remaining == 0 && d.rejected.is_empty();
     Ok(if clean { 0 } else { 2 })
+}
+
+/// Installs the catalog bundle the server publishes, if it is newer and
+/// signed by a trusted key, before each scan. A failure is logged and the
+/// scan goes on with the catalog already in force: findings keep flowing.
+fn update_catalog(dir: &Path, catalog: &crate::cli::CatalogOpt) {
+    let result = (|| -> Result<Option<String>> {
+        let state = State::load(dir)?;
+        let trusted = crate::bundle_cmd::trusted_keys(catalog)?;
+        let client = uproot_agent::Client::new(
+            &state.server,
+            state.ca_cert.as_deref(),
+            uproot_agent::Timeouts::default(),
+        )?;
+        let Some(fetched) = uproot_agent::fetch_catalog_bundle(&client, &state.token, &trusted)?
+        else {
+            return Ok(None);
+        };
+        match uproot_bundle::install(&fetched.bytes, &trusted, &uproot_bundle::default_dir()) {
+            Ok(i) => Ok(Some(format!("catalog {} installed", i.version))),
+            // The same or an older catalog than the one in force: nothing to do.
+            Err(uproot_bundle::BundleError::Downgrade { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    })();
+    match result {
+        Ok(Some(msg)) => eprintln!("uproot agent: {msg}"),
+        Ok(None) => {}
+        Err(e) => eprintln!("uproot agent: catalog update skipped: {e:#}"),
+    }
 }
 
 fn status(dir: &Path) -> Result<i32> {

@@ -1,4 +1,4 @@
-//! `uproot catalog list|show|lint`.
+//! `uproot catalog list|show|lint|keygen|pack|verify|update|diff`.
 
 use anyhow::{bail, Result};
 use uproot_catalog::{Catalog, Level};
@@ -7,11 +7,15 @@ use crate::cli::{CatalogAction, CatalogArgs};
 use crate::scan_cmd::load_catalog;
 
 pub fn run(args: &CatalogArgs) -> Result<i32> {
+    if let Some(code) = crate::bundle_cmd::run(&args.action, &args.catalog)? {
+        return Ok(code);
+    }
     let catalog = load_catalog(&args.catalog)?;
     match &args.action {
         CatalogAction::List => list(&catalog),
         CatalogAction::Show { id } => show(&catalog, id)?,
         CatalogAction::Lint => return Ok(lint(&catalog)),
+        _ => unreachable!("bundle actions are handled above"),
     }
     Ok(0)
 }

@@ -33,6 +33,16 @@ pub enum Command {
     /// authors, their purl namespace and, per ecosystem, their name. Schema
     /// violations are reported as errors naming the file and the element.
     Sbom(SbomArgs),
+    /// Find Section 889 network equipment (Huawei, ZTE, Hikvision, Dahua,
+    /// Hytera) by MAC prefix in nmap XML, asset CSVs, DHCP leases or the live
+    /// neighbour table.
+    ///
+    /// Prefixes are matched against the IEEE registry (MA-L, MA-M, MA-S);
+    /// randomised and multicast MACs are listed as unknowable, never matched.
+    /// Hikvision, Dahua and Hytera are covered only in public-safety,
+    /// government-facility or critical-infrastructure use: tag subnets or
+    /// asset groups with --context to turn "possibly covered" into "covered".
+    Net(NetArgs),
     /// Inspect the covered-vendor catalog: list, show one entry, or lint.
     Catalog(CatalogArgs),
     /// Explainable risk assessment of each finding and of the host.
@@ -80,6 +90,10 @@ pub struct CatalogOpt {
     /// Extra catalog file (TOML); its rules add to or replace the built-in ones. Repeatable.
     #[arg(long = "catalog", value_name = "FILE", global = true)]
     pub catalog: Vec<PathBuf>,
+    /// Public key (minisign format) trusted to sign catalog bundles, besides
+    /// the built-in one. Repeatable.
+    #[arg(long = "trusted-key", value_name = "FILE", global = true)]
+    pub trusted_keys: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -130,6 +144,40 @@ pub struct ScanArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct NetArgs {
+    /// nmap XML output (`nmap -oX`). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub nmap: Vec<PathBuf>,
+    /// Asset export CSV with a MAC column (found by header and content). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Vec<PathBuf>,
+    /// Column mapping for --csv, e.g. `mac=Hardware Address,ip=IP,name=Asset,group=Site`.
+    #[arg(long, value_name = "MAP")]
+    pub csv_map: Option<String>,
+    /// ISC dhcpd.leases or dnsmasq leases file. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub dhcp_leases: Vec<PathBuf>,
+    /// Read this host's neighbour table (netlink; /proc/net/arp as a fallback).
+    #[arg(long)]
+    pub neighbors: bool,
+    /// Use tags (TOML: `[[subnet]] cidr = "10.20.0.0/16"  use = "public-safety"`,
+    /// `[[group]] name = "Substation CCTV"  use = "critical-infrastructure"`).
+    #[arg(long, value_name = "FILE")]
+    pub context: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Colour the table output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    #[command(flatten)]
+    pub catalog: CatalogOpt,
+}
+
+#[derive(Debug, Args)]
 pub struct SbomArgs {
     /// SBOM files; the format is detected from the content.
     #[arg(required = true, value_name = "FILE")]
@@ -172,6 +220,66 @@ pub enum CatalogAction {
     },
     /// Check every rule; fails (exit 1) on a rule without source or confidence, or a broken pattern.
     Lint,
+    /// Create a catalog-signing key pair (minisign format): FILE (0600) and FILE.pub.
+    Keygen {
+        /// Secret key file to create; never overwritten.
+        file: PathBuf,
+    },
+    /// Sign the catalog in DIR (catalog.toml, authorities.toml, vendors/*.toml)
+    /// into a bundle that records its version, date and the indicators it changes.
+    Pack {
+        /// Directory shaped like the repository's `catalog/`.
+        dir: PathBuf,
+        /// Secret key from `uproot catalog keygen`.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// Re-issue serial of the same catalog version.
+        #[arg(long, default_value_t = 0)]
+        serial: u32,
+        /// The bundle this one replaces, to record changes against (default: the built-in catalog).
+        #[arg(long, value_name = "BUNDLE")]
+        previous: Option<PathBuf>,
+        /// Bundle file to write.
+        #[arg(long, short, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Check a bundle: signature by a trusted key, every file's hash, and that the catalog lints clean.
+    Verify {
+        /// Bundle file.
+        file: PathBuf,
+    },
+    /// Verify and install a bundle for scans on this host; refuses unsigned,
+    /// untrusted, tampered and older bundles.
+    Update {
+        /// Bundle file.
+        file: PathBuf,
+        /// State directory (default: $UPROOT_STATE_DIR/catalog or /var/lib/uproot/catalog).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// Rebuild the covered-vendor MAC prefix table from a newer IEEE registry
+    /// (a directory holding oui.csv, mam.csv, oui36.csv, iab.csv or oui.txt, as
+    /// Debian's ieee-data ships in /usr/share/ieee-data); `uproot net` uses it
+    /// instead of the built-in table.
+    OuiUpdate {
+        /// Registry directory.
+        #[arg(long, value_name = "DIR")]
+        ieee: PathBuf,
+        /// Table file to write (default: $UPROOT_STATE_DIR/oui/covered-oui.tsv
+        /// or /var/lib/uproot/oui/covered-oui.tsv).
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Accept a registry older than the one built in.
+        #[arg(long)]
+        allow_older: bool,
+    },
+    /// What NEW adds, removes or changes relative to OLD (bundles or catalog directories).
+    Diff {
+        /// Old bundle file or catalog directory.
+        old: PathBuf,
+        /// New bundle file or catalog directory.
+        new: PathBuf,
+    },
 }
 
 /// Which host a remediation command works on: a fresh scan of a root (or of

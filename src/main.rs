@@ -6,11 +6,13 @@
 
 mod agent_cmd;
 mod assess_cmd;
+mod bundle_cmd;
 mod catalog_cmd;
 mod cli;
 mod evidence_cmd;
 mod image_scan;
 mod key_cmd;
+mod net_cmd;
 mod plan_cmd;
 mod remove_cmd;
 mod sbom_cmd;
@@ -25,6 +27,7 @@ fn main() {
     let code = match cli.command {
         cli::Command::Scan(args) => scan_cmd::run(&args),
         cli::Command::Sbom(args) => sbom_cmd::run(&args),
+        cli::Command::Net(args) => net_cmd::run(&args),
         cli::Command::Catalog(args) => catalog_cmd::run(&args),
         cli::Command::Assess(args) => assess_cmd::run(&args),
         cli::Command::Plan(args) => plan_cmd::run(&args),

@@ -116,6 +116,7 @@ pub fn run(args: &RemoveArgs) -> Result<i32> {
         deep: target.deep,
         paths: Vec::new(),
         catalog: target.catalog.catalog.clone(),
+        trusted_keys: target.catalog.trusted_keys.clone(),
     };
     match crate::scan_cmd::scan(&spec) {
         Ok(after) => {

@@ -8,10 +8,10 @@
 
 use anyhow::Result;
 use uproot_inventory::{Host, Inventory, SourceError};
-use uproot_report::{CatalogInfo, Report};
+use uproot_report::Report;
 
 use crate::cli::SbomArgs;
-use crate::scan_cmd::{attach_assessment, load_catalog, write_text};
+use crate::scan_cmd::{load_catalog, report_of, write_text};
 
 /// Violations listed per file before the rest are counted.
 const MAX_VIOLATIONS_SHOWN: usize = 50;
@@ -24,7 +24,6 @@ pub fn run(args: &SbomArgs) -> Result<i32> {
 
 fn scan(args: &SbomArgs) -> Result<Report> {
     let catalog = load_catalog(&args.catalog)?;
-    let compiled = catalog.compile()?;
     let limits = uproot_sbom::Limits {
         max_bytes: args.max_bytes,
         ..uproot_sbom::Limits::default()
@@ -53,7 +52,6 @@ fn scan(args: &SbomArgs) -> Result<Report> {
         // covered code there is still in the product.
         inventory.sbom_components.extend(doc.pedigree);
     }
-    let findings = uproot_matcher::match_inventory(&compiled, &inventory);
     let host = Host {
         hostname: if subjects.is_empty() {
             "sbom".into()
@@ -70,20 +68,7 @@ fn scan(args: &SbomArgs) -> Result<Report> {
         live: false,
         ..Host::default()
     };
-    let info = CatalogInfo {
-        version: catalog.version(),
-        overlays: catalog.overlays.clone(),
-    };
-    let mut report = Report::new(
-        host,
-        info,
-        inventory,
-        findings,
-        errors,
-        uproot_report::rfc3339_now(),
-    );
-    attach_assessment(&mut report, &catalog);
-    Ok(report)
+    report_of(&catalog, catalog.version(), host, inventory, errors)
 }
 
 fn violations(shown: &str, doc: &uproot_sbom::Document) -> Vec<SourceError> {

@@ -12,7 +12,12 @@ use uproot_report::{CatalogInfo, Report};
 use crate::cli::{CatalogOpt, Color, Format, ScanArgs};
 
 pub fn load_catalog(opt: &CatalogOpt) -> Result<Catalog> {
-    let mut catalog = Catalog::builtin().context("built-in catalog")?;
+    // A verified bundle installed with `uproot catalog update` replaces the
+    // built-in rules; `--catalog` overlays apply on top of either.
+    let mut catalog = match crate::bundle_cmd::installed_catalog(opt)? {
+        Some(c) => c,
+        None => Catalog::builtin().context("built-in catalog")?,
+    };
     for f in &opt.catalog {
         catalog.merge_file(f)?;
     }
@@ -31,6 +36,7 @@ pub struct ScanSpec {
     pub deep: bool,
     pub paths: Vec<String>,
     pub catalog: Vec<std::path::PathBuf>,
+    pub trusted_keys: Vec<std::path::PathBuf>,
 }
 
 impl ScanSpec {
@@ -44,6 +50,7 @@ impl ScanSpec {
             deep: args.deep,
             paths: args.paths.clone(),
             catalog: args.catalog.catalog.clone(),
+            trusted_keys: args.catalog.trusted_keys.clone(),
         }
     }
 }
@@ -72,6 +79,7 @@ pub fn open_root(root: Option<&std::path::Path>) -> Result<(Root, String)> {
 pub fn scan(spec: &ScanSpec) -> Result<Report> {
     let catalog = load_catalog(&CatalogOpt {
         catalog: spec.catalog.clone(),
+        trusted_keys: spec.trusted_keys.clone(),
     })?;
     let compiled = catalog.compile()?;
     let (root, shown, image) = match &spec.image {
@@ -127,6 +135,32 @@ pub fn scan(spec: &ScanSpec) -> Result<Report> {
         uproot_report::rfc3339_now(),
     );
     attach_assessment(&mut report, &catalog);
+    Ok(report)
+}
+
+/// Matches an inventory that did not come from a root (SBOMs, network
+/// evidence) and builds its assessed report.
+pub fn report_of(
+    catalog: &Catalog,
+    catalog_version: String,
+    host: uproot_inventory::Host,
+    inventory: uproot_inventory::Inventory,
+    errors: Vec<uproot_inventory::SourceError>,
+) -> Result<Report> {
+    let findings = uproot_matcher::match_inventory(&catalog.compile()?, &inventory);
+    let info = CatalogInfo {
+        version: catalog_version,
+        overlays: catalog.overlays.clone(),
+    };
+    let mut report = Report::new(
+        host,
+        info,
+        inventory,
+        findings,
+        errors,
+        uproot_report::rfc3339_now(),
+    );
+    attach_assessment(&mut report, catalog);
     Ok(report)
 }
 
@@ -258,6 +292,7 @@ pub fn target_report(t: &crate::cli::TargetArgs) -> Result<Report> {
             deep: t.deep,
             paths: Vec::new(),
             catalog: t.catalog.catalog.clone(),
+            trusted_keys: t.catalog.trusted_keys.clone(),
         }),
     }
 }

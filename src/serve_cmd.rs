@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// Days a host first seen after a directive's deadline gets to comply.
     #[arg(long, value_name = "N", default_value_t = 30)]
     pub grace_days: u32,
+    /// Signed catalog bundle (from `uproot catalog pack`) served to agents at
+    /// `GET /api/v1/catalog/bundle`; agents verify it before use.
+    #[arg(long, value_name = "FILE")]
+    pub catalog_bundle: Option<std::path::PathBuf>,
     /// Largest request body accepted, compressed or not.
     #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
     pub max_body: usize,
@@ -132,6 +136,7 @@ async fn serve(args: &ServeArgs) -> Result<i32> {
             max_report_bytes: args.max_report.max(args.max_body),
             grace_days: args.grace_days,
             secure_cookies: args.secure_cookies,
+            catalog_bundle: args.catalog_bundle.clone(),
             ..Settings::default()
         },
         background: true,

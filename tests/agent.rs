@@ -5,6 +5,8 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
@@ -43,10 +45,15 @@ impl Drop for Server {
 
 /// Starts `uproot serve` and returns it with its address (`127.0.0.1:PORT`).
 fn serve(db: &str, listen: &str, secret: &Path) -> (Server, String) {
+    serve_with(db, listen, secret, &[])
+}
+
+fn serve_with(db: &str, listen: &str, secret: &Path, extra: &[&str]) -> (Server, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_uproot"))
         .args(["serve", "--listen", listen, "--database", db])
         .arg("--enroll-secret-file")
         .arg(secret)
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -182,4 +189,83 @@ fn an_agent_enrolls_delivers_a_scan_and_rides_out_an_outage() {
     let host = get(&addr, "/api/v1/hosts/1", &token);
     let reports = host["reports"].as_array().map_or(0, Vec::len);
     assert_eq!(reports, 3, "{host}");
+}
+
+/// The server publishes a signed catalog bundle; the agent fetches it,
+/// verifies it with the key it trusts, installs it and scans with it, so a
+/// package only the new catalog covers is reported. A bundle signed by a key
+/// the agent does not trust is not installed.
+#[test]
+fn agents_install_the_catalog_bundle_the_server_publishes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let secret = tmp.path().join("secret");
+    std::fs::write(&secret, "e2e-enroll-secret-0123456789\n").unwrap();
+    let db = format!("sqlite://{}", tmp.path().join("fleet.db").display());
+    let host = support::host_with_new_package(tmp.path());
+    let (bundle, pubkey, _) = support::signed_next_bundle(tmp.path());
+    let (_server, addr) = serve_with(
+        &db,
+        "127.0.0.1:0",
+        &secret,
+        &["--catalog-bundle", bundle.to_str().unwrap()],
+    );
+    let url = format!("http://{addr}");
+    let agent = |state: &Path, extra: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_uproot"));
+        cmd.env("UPROOT_STATE_DIR", state.join("uproot"))
+            .args(["agent", "run", "--once", "--state-dir"])
+            .arg(state)
+            .arg("--root")
+            .arg(&host)
+            .args(extra);
+        cmd.output().unwrap()
+    };
+    let enroll = |state: &Path| {
+        ok(&uproot(&[
+            "agent",
+            "enroll",
+            "--server",
+            &url,
+            "--secret-file",
+            secret.to_str().unwrap(),
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--root",
+            host.to_str().unwrap(),
+        ]));
+    };
+
+    // Untrusted: the built-in key did not sign it; nothing is installed.
+    let a = tmp.path().join("agent-a");
+    enroll(&a);
+    let out = agent(&a, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("catalog update skipped"), "{err}");
+    assert!(!a.join("uproot/catalog/current.ucb").exists());
+
+    // Trusted: installed before the scan, and the scan uses it.
+    let b = tmp.path().join("agent-b");
+    enroll(&b);
+    let out = agent(&b, &["--trusted-key", pubkey.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("catalog {} installed", support::NEXT_VERSION)),
+        "{err}"
+    );
+    assert!(b.join("uproot/catalog/current.ucb").exists());
+    let scan = Command::new(env!("CARGO_BIN_EXE_uproot"))
+        .env("UPROOT_STATE_DIR", b.join("uproot"))
+        .args(["scan", "--root"])
+        .arg(&host)
+        .args([
+            "--format",
+            "json",
+            "--trusted-key",
+            pubkey.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(scan.status.code(), Some(1));
+    let r: Value = serde_json::from_slice(&scan.stdout).unwrap();
+    assert_eq!(r["findings"][0]["indicator"], support::NEW_INDICATOR);
 }

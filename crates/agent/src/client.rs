@@ -156,6 +156,37 @@ impl Client {
         Ok((reply.host_id, reply.token))
     }
 
+    /// `GET /api/v1/catalog/bundle` with the host token: the published
+    /// bundle's bytes, unverified (see [`crate::fetch_catalog_bundle`]);
+    /// `None` when the server publishes none (404).
+    pub fn get_catalog_bundle(&self, token: &str) -> Result<Option<Vec<u8>>> {
+        let url = format!("{}/api/v1/catalog/bundle", self.server);
+        let transport = |e: ureq::Error| Error::Transport {
+            url: url.clone(),
+            message: e.to_string(),
+        };
+        let mut resp = self
+            .agent
+            .get(&url)
+            .header("Authorization", format!("Bearer {token}"))
+            .call()
+            .map_err(transport)?;
+        let status = resp.status().as_u16();
+        // One more byte than a bundle may have, so an oversized one is
+        // refused by verification instead of cut to a valid-looking prefix.
+        let limit = uproot_bundle::MAX_BUNDLE_BYTES as u64 + 1;
+        let body = resp.body_mut().with_config().limit(limit).read_to_vec();
+        match status {
+            200 => body.map(Some).map_err(transport),
+            404 => Ok(None),
+            _ => Err(Error::Server {
+                url: url.clone(),
+                status,
+                message: error_message(&String::from_utf8_lossy(&body.unwrap_or_default())),
+            }),
+        }
+    }
+
     /// `POST /api/v1/reports` with a gzip-compressed `uproot.report/1` body.
     pub fn submit(&self, token: &str, gz_body: &[u8]) -> Outcome {
         let url = format!("{}/api/v1/reports", self.server);

@@ -60,6 +60,14 @@ pub enum Error {
         /// The server's `error` message, or the body.
         message: String,
     },
+    /// A catalog bundle from the server did not verify.
+    #[error("catalog bundle from {url}: {source}")]
+    Bundle {
+        /// The URL it came from.
+        url: String,
+        /// Why it was refused.
+        source: uproot_bundle::BundleError,
+    },
     /// The scan callback failed.
     #[error("scan failed: {0}")]
     Scan(String),

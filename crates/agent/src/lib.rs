@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 mod backoff;
+mod catalog;
 mod client;
 mod error;
 mod fsutil;
@@ -19,6 +20,7 @@ mod state;
 use std::path::{Path, PathBuf};
 
 pub use backoff::{jitter_interval, parse_duration, Backoff};
+pub use catalog::{fetch_catalog_bundle, FetchedBundle};
 pub use client::{Client, HostFacts, Outcome, Timeouts};
 pub use error::{Error, Result};
 pub use log::Log;

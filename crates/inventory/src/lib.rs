@@ -54,6 +54,10 @@ pub struct Inventory {
     /// Components listed in SBOMs (`uproot sbom`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sbom_components: Vec<SbomComponent>,
+    /// Network devices whose MAC prefix the IEEE registry assigns to a
+    /// covered vendor (`uproot net`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network_devices: Vec<NetworkDevice>,
 }
 
 impl Inventory {
@@ -72,6 +76,7 @@ impl Inventory {
         self.signers.extend(other.signers);
         self.protection.extend(other.protection);
         self.sbom_components.extend(other.sbom_components);
+        self.network_devices.extend(other.network_devices);
     }
 
     /// Total number of records of all kinds.
@@ -89,6 +94,7 @@ impl Inventory {
             + self.signers.len()
             + self.protection.len()
             + self.sbom_components.len()
+            + self.network_devices.len()
     }
 
     /// True when nothing at all was collected.
@@ -439,6 +445,35 @@ impl SbomComponent {
             _ => full,
         }
     }
+}
+
+/// A device seen on the network: a MAC address with the IEEE organisation
+/// its prefix is registered to, and what was seen with it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct NetworkDevice {
+    /// MAC address, `aa:bb:cc:dd:ee:ff`.
+    pub mac: String,
+    /// The IEEE registry's organisation name for its block.
+    pub organization: String,
+    /// The block (`BC5E33`; 7 or 9 hex digits for MA-M and MA-S).
+    pub prefix: String,
+    /// IP addresses seen with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ips: Vec<String>,
+    /// Host names seen with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hostnames: Vec<String>,
+    /// `covered`, `possibly-covered` or `use-not-covered`, from the user's
+    /// use tags (the FCC list covers some vendors only in some uses).
+    pub coverage: String,
+    /// The use tag that decided it (`subnet 10.20.0.0/16: public-safety`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_tag: Option<String>,
+    /// Banners and ports that agree with the vendor.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub corroboration: Vec<String>,
+    /// Where it was seen (`scan.xml:12`, `netlink:RTM_GETNEIGH`).
+    pub location: String,
 }
 
 /// A security product the operating system has registered.

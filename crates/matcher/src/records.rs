@@ -152,6 +152,7 @@ pub fn records(inv: &Inventory) -> Vec<Record> {
     out.extend(inv.registry_keys.iter().map(registry_key));
     out.extend(inv.signers.iter().map(signer));
     out.extend(crate::sbom::records(&inv.sbom_components));
+    out.extend(inv.network_devices.iter().map(network_device));
     out
 }
 
@@ -485,6 +486,52 @@ fn setting(s: &Setting) -> Record {
         summary: format!("setting {}={} in {}", s.key, s.value, s.location),
         detail: detail([("value", Some(&s.value))]),
         noun: "configuration",
+        ..Record::default()
+    }
+}
+
+fn network_device(d: &uproot_inventory::NetworkDevice) -> Record {
+    let seen = [d.ips.join(", "), d.hostnames.join(", ")]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let at = if seen.is_empty() {
+        String::new()
+    } else {
+        format!(" ({seen})")
+    };
+    Record {
+        kind: Kind::MacOui,
+        // An unknowable (randomised) address has no organisation: nothing matches it.
+        publisher: Some(d.organization.clone()).filter(|o| !o.is_empty()),
+        id: Some(d.prefix.clone()),
+        source: d.location.clone(),
+        key: d.mac.clone(),
+        summary: format!(
+            "network device {}{at}, OUI {} {}: {}",
+            d.mac, d.prefix, d.organization, d.coverage
+        ),
+        detail: detail([
+            ("organization", Some(d.organization.as_str())),
+            ("prefix", Some(d.prefix.as_str())),
+            (
+                "ips",
+                Some(d.ips.join(", ").as_str()).filter(|s| !s.is_empty()),
+            ),
+            (
+                "hostnames",
+                Some(d.hostnames.join(", ").as_str()).filter(|s| !s.is_empty()),
+            ),
+            ("coverage", Some(d.coverage.as_str())),
+            ("use", d.use_tag.as_deref()),
+            (
+                "corroboration",
+                Some(d.corroboration.join("; ").as_str()).filter(|s| !s.is_empty()),
+            ),
+        ]),
+        active: true,
+        noun: "network device",
         ..Record::default()
     }
 }

@@ -270,6 +270,49 @@ pub(crate) async fn report(
     Ok(([(header::CONTENT_TYPE, json)], raw).into_response())
 }
 
+// --- catalog bundle ------------------------------------------------------------
+
+/// Largest bundle served; the same bound as `uproot_bundle::MAX_BUNDLE_BYTES`,
+/// which agents apply again before verifying.
+const MAX_CATALOG_BUNDLE: u64 = 16 << 20;
+
+/// `GET /api/v1/catalog/bundle`: the signed catalog bundle for agents, as
+/// bytes. The server does not vouch for it: each agent verifies the
+/// signature against its own trusted keys before using it.
+pub(crate) async fn catalog_bundle(
+    State(state): State<AppState>,
+    _: crate::auth::HostPrincipal,
+) -> ApiResult<Response> {
+    let Some(path) = state.settings.catalog_bundle.clone() else {
+        return Err(ApiError::not_found("no catalog bundle is published"));
+    };
+    let read = tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let f = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        let mut out = Vec::new();
+        f.take(MAX_CATALOG_BUNDLE + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        if out.len() as u64 > MAX_CATALOG_BUNDLE {
+            return Err(format!(
+                "{}: larger than {MAX_CATALOG_BUNDLE} bytes",
+                path.display()
+            ));
+        }
+        Ok(Some(out))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    let bytes = read.ok_or_else(|| ApiError::not_found("no catalog bundle is published"))?;
+    let json = HeaderValue::from_static("application/json");
+    Ok(([(header::CONTENT_TYPE, json)], bytes).into_response())
+}
+
 // --- waivers -----------------------------------------------------------------
 
 /// `GET /api/v1/waivers`.

@@ -28,6 +28,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/audit"),
     ("POST", "/api/v1/tokens"),
     ("POST", "/api/v1/rematch"),
+    ("GET", "/api/v1/catalog/bundle"),
 ];
 
 fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
@@ -51,6 +52,7 @@ fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
         ("GET", "/api/v1/audit") => get(api::audit),
         ("POST", "/api/v1/tokens") => post(api::create_token),
         ("POST", "/api/v1/rematch") => post(api::rematch),
+        ("GET", "/api/v1/catalog/bundle") => get(api::catalog_bundle),
         _ => unreachable!("ROUTES lists {method} {path} without a handler"),
     }
 }

@@ -27,6 +27,10 @@ pub struct Settings {
     /// time anyway); PostgreSQL gains from a few, since a commit there is
     /// mostly waiting on round trips.
     pub ingest_writers: usize,
+    /// The signed catalog bundle served at `GET /api/v1/catalog/bundle`
+    /// (`uproot catalog pack`); read on each request, so replacing the file
+    /// (by rename) publishes a new one. `None`: that route answers 404.
+    pub catalog_bundle: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -39,6 +43,7 @@ impl Default for Settings {
             ingest_queue: 1024,
             ingest_batch: 128,
             ingest_writers: 1,
+            catalog_bundle: None,
         }
     }
 }

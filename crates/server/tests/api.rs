@@ -77,6 +77,8 @@ struct Srv {
     auditor: String,
     stop: ShutdownHandle,
     _dir: Option<tempfile::TempDir>,
+    /// Where the published catalog bundle lives (absent at start).
+    bundle: tempfile::TempDir,
 }
 
 impl Drop for Srv {
@@ -95,9 +97,11 @@ async fn start((store, dir): (Arc<dyn Store>, Option<tempfile::TempDir>)) -> Srv
     let auditor = admin::create_token(store.as_ref(), Role::Auditor, "test auditor")
         .await
         .unwrap();
+    let bundle = tempfile::tempdir().unwrap();
     let opts = ServeOptions {
         listen: "127.0.0.1:0".into(),
         settings: Settings {
+            catalog_bundle: Some(bundle.path().join("catalog.ucb")),
             max_body_bytes: MAX_BODY,
             max_report_bytes: MAX_REPORT,
             // More than one writer, so concurrent commits are exercised.
@@ -118,6 +122,7 @@ async fn start((store, dir): (Arc<dyn Store>, Option<tempfile::TempDir>)) -> Srv
         auditor,
         stop,
         _dir: dir,
+        bundle,
     }
 }
 
@@ -764,6 +769,27 @@ async fn concurrent_ingest(s: Srv) {
     assert_eq!(hosts["total"], 12, "{hosts}");
 }
 
+/// `GET /api/v1/catalog/bundle`: host tokens only; 404 until a bundle is
+/// published; then the file byte for byte (agents verify it, not the server).
+async fn catalog_bundle(s: Srv) {
+    let (_, host) = s.enroll("bundle-host").await;
+    let r = s.get(&host, "/api/v1/catalog/bundle").await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert!(r.error().contains("no catalog bundle"), "{}", r.text());
+    let bytes = b"{\"format\":\"uproot.catalog-bundle/1\"}\n";
+    std::fs::write(s.bundle.path().join("catalog.ucb"), bytes).unwrap();
+    let r = s.get(&host, "/api/v1/catalog/bundle").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.body, bytes);
+    assert_eq!(r.headers["content-type"], "application/json");
+    assert_eq!(s.get("", "/api/v1/catalog/bundle").await.status, 401);
+    assert_eq!(
+        s.get("uph_nope", "/api/v1/catalog/bundle").await.status,
+        401
+    );
+    assert_eq!(s.get(&s.admin, "/api/v1/catalog/bundle").await.status, 403);
+}
+
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
         mod on_sqlite {
@@ -798,6 +824,7 @@ both!(
     listings,
     session_cookie,
     concurrent_ingest,
+    catalog_bundle,
 );
 
 /// The OpenAPI file documents exactly the routes the router registers.

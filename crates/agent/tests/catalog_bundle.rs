@@ -1,0 +1,92 @@
+//! `fetch_catalog_bundle`: the bundle the server relays is verified against
+//! this host's trusted keys before it is handed on.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Reply, TestServer};
+use uproot_agent::{fetch_catalog_bundle, Client, Error, Timeouts};
+use uproot_bundle::{keygen, pack, PackOptions, SecretKey, TrustedKeys};
+
+/// The repository catalog at a version newer than the built-in one, packed.
+fn bundle(tmp: &Path, key: &SecretKey) -> Vec<u8> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog");
+    let dir = tmp.join("catalog");
+    std::fs::create_dir_all(dir.join("vendors")).unwrap();
+    std::fs::copy(src.join("authorities.toml"), dir.join("authorities.toml")).unwrap();
+    for e in std::fs::read_dir(src.join("vendors")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.join("vendors").join(e.file_name())).unwrap();
+    }
+    let builtin = uproot_bundle::Catalog::builtin().unwrap().version();
+    let cat = std::fs::read_to_string(src.join("catalog.toml"))
+        .unwrap()
+        .replace(&format!("\"{builtin}\""), "\"2099.1.1\"");
+    std::fs::write(dir.join("catalog.toml"), cat).unwrap();
+    pack(&dir, key, &PackOptions::default()).unwrap()
+}
+
+fn key(tmp: &Path, name: &str) -> (SecretKey, TrustedKeys) {
+    let info = keygen(&tmp.join(name)).unwrap();
+    (
+        SecretKey::load(&info.secret_path, None).unwrap(),
+        TrustedKeys::from_file(&info.public_path).unwrap(),
+    )
+}
+
+#[test]
+fn a_bundle_is_fetched_with_the_host_token_and_verified() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (sk, trusted) = key(tmp.path(), "k");
+    let (_, other) = key(tmp.path(), "other");
+    let bytes = bundle(tmp.path(), &sk);
+    let body = String::from_utf8(bytes.clone()).unwrap();
+    let server = TestServer::start(move |_| Reply {
+        status: 200,
+        headers: Vec::new(),
+        body: body.clone(),
+        delay: std::time::Duration::ZERO,
+    });
+    let client = Client::new(&server.url(), None, Timeouts::default()).unwrap();
+
+    let got = fetch_catalog_bundle(&client, "uph_t", &trusted)
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.bytes, bytes);
+    assert_eq!(got.bundle.version.to_string(), "2099.1.1");
+    let seen = server.seen();
+    assert_eq!(seen[0].method, "GET");
+    assert_eq!(seen[0].path, "/api/v1/catalog/bundle");
+    assert_eq!(seen[0].header("authorization"), Some("Bearer uph_t"));
+
+    // Signed by a key this host does not trust: refused.
+    let err = fetch_catalog_bundle(&client, "uph_t", &other).unwrap_err();
+    assert!(matches!(err, Error::Bundle { .. }), "{err}");
+}
+
+#[test]
+fn a_tampered_bundle_is_refused_and_404_means_none() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (sk, trusted) = key(tmp.path(), "k");
+    let body = String::from_utf8(bundle(tmp.path(), &sk))
+        .unwrap()
+        .replacen("Kaspersky", "Kaspersk7", 1);
+    let server = TestServer::start(move |_| Reply {
+        status: 200,
+        headers: Vec::new(),
+        body: body.clone(),
+        delay: std::time::Duration::ZERO,
+    });
+    let client = Client::new(&server.url(), None, Timeouts::default()).unwrap();
+    let err = fetch_catalog_bundle(&client, "uph_t", &trusted).unwrap_err();
+    assert!(matches!(err, Error::Bundle { .. }), "{err}");
+
+    server.set_responder(|_| Reply::error(404, "no catalog bundle is published"));
+    assert!(fetch_catalog_bundle(&client, "uph_t", &trusted)
+        .unwrap()
+        .is_none());
+    server.set_responder(|_| Reply::error(401, "unknown token"));
+    let err = fetch_catalog_bundle(&client, "uph_t", &trusted).unwrap_err();
+    assert!(matches!(err, Error::Server { status: 401, .. }), "{err}");
+}

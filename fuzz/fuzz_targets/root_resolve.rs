@@ -61,7 +61,7 @@ fn env() -> &'static Env {
             std::fs::write(base.join("nonutf8").join(OsStr::from_bytes(raw)), "x").unwrap();
         }
         let root = Root::new(&base, false).expect("root");
-        let base = root.base().to_path_buf();
+        let base = root.host_base().expect("a host root").to_path_buf();
         let roots = [root.clone(), root.with_case_insensitive(true)];
         Env { _dir: dir, roots, base }
     })

@@ -19,7 +19,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan a host (live) or a mounted disk image / unpacked container root.
+    /// Scan a host (live), a mounted disk image / unpacked root, or a container image.
     ///
     /// Reads package databases (dpkg, rpm in sqlite/BerkeleyDB/ndb, apk,
     /// pacman, snap, flatpak), systemd units, kernel modules, CA stores, browser
@@ -43,7 +43,8 @@ pub enum Command {
     /// government-facility or critical-infrastructure use: tag subnets or
     /// asset groups with --context to turn "possibly covered" into "covered".
     Net(NetArgs),
-    /// Inspect the covered-vendor catalog: list, show one entry, or lint.
+    /// The covered-vendor catalog: list, show, lint; signed bundles (keygen,
+    /// pack, verify, update, diff); the MAC prefix table (oui-update).
     Catalog(CatalogArgs),
     /// Explainable risk assessment of each finding and of the host.
     Assess(crate::assess_cmd::AssessArgs),

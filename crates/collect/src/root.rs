@@ -502,19 +502,38 @@ impl Root {
 
     /// The entry of the directory `parent` whose name equals `name` ignoring
     /// case, if exactly one does (two spellings in one directory are
-    /// ambiguous, so neither is chosen).
+    /// ambiguous, so neither is chosen). On a host root the name comes back
+    /// as the directory spells it, bytes and all, so a non-UTF-8 name can be
+    /// opened; a name equal to `name` itself is no progress and is `None`.
     fn find_ignoring_case(&self, parent: &[OsString], name: &OsString) -> Option<OsString> {
         let want = name.to_string_lossy().to_lowercase();
+        let names: Vec<OsString> = match &self.vfs {
+            Some(_) => self
+                .list_parts("", parent)
+                .ok()?
+                .into_iter()
+                .map(|e| OsString::from(e.name))
+                .collect(),
+            None => {
+                let mut dir = self.base.clone();
+                dir.extend(parent);
+                std::fs::read_dir(&dir)
+                    .ok()?
+                    .take(self.limits.max_dir_entries)
+                    .filter_map(|e| e.ok().map(|e| e.file_name()))
+                    .collect()
+            }
+        };
         let mut found = None;
-        for entry in self.list_parts("", parent).ok()? {
-            if entry.name.to_lowercase() == want {
+        for n in names {
+            if n.to_string_lossy().to_lowercase() == want {
                 if found.is_some() {
                     return None;
                 }
-                found = Some(OsString::from(entry.name));
+                found = Some(n);
             }
         }
-        found
+        found.filter(|f| f != name)
     }
 
     /// Opens a file read-only. The final component must not be a symlink after
@@ -807,6 +826,29 @@ mod tests {
         );
         assert!(ci
             .read("/windows/system32/config/missing")
+            .unwrap_err()
+            .is_not_found());
+    }
+
+    #[test]
+    fn case_insensitive_lookup_of_a_non_utf8_name_ends() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let (root, _o) = tree();
+        std::fs::create_dir_all(root.path().join("nonutf8")).unwrap();
+        std::fs::write(
+            root.path().join("nonutf8").join(OsStr::from_bytes(b"\xff")),
+            "x",
+        )
+        .unwrap();
+        let ci = Root::new(root.path(), false)
+            .unwrap()
+            .with_case_insensitive(true);
+        // The lossy spelling finds the file by its real bytes; a spelling no
+        // entry has must end as not found, never loop retrying itself.
+        assert_eq!(ci.read("/NONUTF8/\u{fffd}").unwrap(), b"x");
+        assert!(ci
+            .read("/nonutf8/\u{fffd}\u{fffd}")
             .unwrap_err()
             .is_not_found());
     }

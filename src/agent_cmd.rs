@@ -171,17 +171,7 @@ fn run_agent(args: &RunArgs, dir: &Path) -> Result<i32> {
         max_files: args.spool_max_files.max(1),
         max_bytes: args.spool_max_bytes,
     };
-    let spec = ScanSpec {
-        root: args.root.clone(),
-        image: None,
-        platform: None,
-        verify_digests: true,
-        skip: args.skip.clone(),
-        deep: args.deep,
-        paths: Vec::new(),
-        catalog: args.catalog.catalog.clone(),
-        trusted_keys: args.catalog.trusted_keys.clone(),
-    };
+    let spec = ScanSpec::of_root(args.root.clone(), &args.skip, args.deep, &args.catalog);
     let summary = uproot_agent::run(&opts, || {
         update_catalog(dir, &args.catalog);
         let report = scan_cmd::scan(&spec).map_err(|e| format!("{e:#}"))?;

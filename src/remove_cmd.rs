@@ -107,17 +107,12 @@ pub fn run(args: &RemoveArgs) -> Result<i32> {
         )?;
     }
     // What is left, from a fresh scan (`uproot verify` writes the signed record).
-    let spec = crate::scan_cmd::ScanSpec {
-        root: target.root.clone(),
-        image: None,
-        platform: None,
-        verify_digests: true,
-        skip: target.skip.clone(),
-        deep: target.deep,
-        paths: Vec::new(),
-        catalog: target.catalog.catalog.clone(),
-        trusted_keys: target.catalog.trusted_keys.clone(),
-    };
+    let spec = crate::scan_cmd::ScanSpec::of_root(
+        target.root.clone(),
+        &target.skip,
+        target.deep,
+        &target.catalog,
+    );
     match crate::scan_cmd::scan(&spec) {
         Ok(after) => {
             let remnants = after.findings.iter().filter(|f| f.remnant).count();

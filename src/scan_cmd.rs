@@ -26,7 +26,7 @@ pub fn load_catalog(opt: &CatalogOpt) -> Result<Catalog> {
 
 /// What to scan: the options every command that scans shares
 /// (`scan`, `assess`, `plan`, `remove`, `verify`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ScanSpec {
     pub root: Option<std::path::PathBuf>,
     pub image: Option<std::path::PathBuf>,
@@ -51,6 +51,27 @@ impl ScanSpec {
             paths: args.paths.clone(),
             catalog: args.catalog.catalog.clone(),
             trusted_keys: args.catalog.trusted_keys.clone(),
+        }
+    }
+
+    /// A scan of a root directory (or this host), as the remediation
+    /// commands and the agent run it: no image, no extra sweep paths.
+    pub fn of_root(
+        root: Option<std::path::PathBuf>,
+        skip: &[String],
+        deep: bool,
+        catalog: &CatalogOpt,
+    ) -> Self {
+        ScanSpec {
+            root,
+            image: None,
+            platform: None,
+            verify_digests: true,
+            skip: skip.to_vec(),
+            deep,
+            paths: Vec::new(),
+            catalog: catalog.catalog.clone(),
+            trusted_keys: catalog.trusted_keys.clone(),
         }
     }
 }
@@ -283,16 +304,11 @@ pub fn target_report(t: &crate::cli::TargetArgs) -> Result<Report> {
             }
             Ok(report)
         }
-        None => scan(&ScanSpec {
-            root: t.root.clone(),
-            image: None,
-            platform: None,
-            verify_digests: true,
-            skip: t.skip.clone(),
-            deep: t.deep,
-            paths: Vec::new(),
-            catalog: t.catalog.catalog.clone(),
-            trusted_keys: t.catalog.trusted_keys.clone(),
-        }),
+        None => scan(&ScanSpec::of_root(
+            t.root.clone(),
+            &t.skip,
+            t.deep,
+            &t.catalog,
+        )),
     }
 }

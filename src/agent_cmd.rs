@@ -3,7 +3,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
@@ -194,6 +194,8 @@ fn run_agent(args: &RunArgs, dir: &Path) -> Result<i32> {
 /// Installs the catalog bundle the server publishes, if it is newer and
 /// signed by a trusted key, before each scan. A failure is logged and the
 /// scan goes on with the catalog already in force: findings keep flowing.
+/// The ETag of the last bundle dealt with is kept, so an unchanged bundle
+/// costs a 304 rather than a download and a verification per scan.
 fn update_catalog(dir: &Path, catalog: &crate::cli::CatalogOpt) {
     let result = (|| -> Result<Option<String>> {
         let state = State::load(dir)?;
@@ -203,16 +205,28 @@ fn update_catalog(dir: &Path, catalog: &crate::cli::CatalogOpt) {
             state.ca_cert.as_deref(),
             uproot_agent::Timeouts::default(),
         )?;
-        let Some(fetched) = uproot_agent::fetch_catalog_bundle(&client, &state.token, &trusted)?
-        else {
-            return Ok(None);
+        let bundles = uproot_bundle::default_dir();
+        // Only claim to have the bundle while one is installed: after a
+        // local removal the agent downloads it again.
+        let known = uproot_agent::known_catalog_etag(dir)
+            .filter(|_| uproot_bundle::installed_version(&bundles, &trusted).is_some());
+        let fetched = match uproot_agent::fetch_catalog_bundle(
+            &client,
+            &state.token,
+            &trusted,
+            known.as_deref(),
+        )? {
+            uproot_agent::CatalogFetch::Fetched(f) => f,
+            _ => return Ok(None),
         };
-        match uproot_bundle::install(&fetched.bytes, &trusted, &uproot_bundle::default_dir()) {
-            Ok(i) => Ok(Some(format!("catalog {} installed", i.version))),
+        let outcome = match uproot_bundle::install(&fetched.bytes, &trusted, &bundles) {
+            Ok(i) => Some(format!("catalog {} installed", i.version)),
             // The same or an older catalog than the one in force: nothing to do.
-            Err(uproot_bundle::BundleError::Downgrade { .. }) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+            Err(uproot_bundle::BundleError::Downgrade { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        uproot_agent::remember_catalog_etag(dir, fetched.etag.as_deref())?;
+        Ok(outcome)
     })();
     match result {
         Ok(Some(msg)) => eprintln!("uproot agent: {msg}"),
@@ -281,14 +295,5 @@ fn mask(token: &str) -> String {
 }
 
 fn when(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let date = uproot_assess::add_days("1970-01-01", (secs / 86_400) as i64)
-        .unwrap_or_else(|| "1970-01-01".into());
-    let rem = secs % 86_400;
-    format!(
-        "{date}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    uproot_assess::rfc3339_of(t)
 }

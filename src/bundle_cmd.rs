@@ -8,9 +8,14 @@ use uproot_catalog::Catalog;
 
 use crate::cli::{CatalogAction, CatalogOpt};
 
-/// The keys bundles must be signed by: the built-in one plus `--trusted-key` files.
+/// The keys bundles must be signed by: the built-in release key (unless
+/// `--no-builtin-key`) plus `--trusted-key` files.
 pub fn trusted_keys(opt: &CatalogOpt) -> Result<TrustedKeys> {
-    let mut keys = TrustedKeys::builtin();
+    let mut keys = if opt.no_builtin_key {
+        TrustedKeys::empty()
+    } else {
+        TrustedKeys::builtin()
+    };
     for f in &opt.trusted_keys {
         let more =
             TrustedKeys::from_file(f).with_context(|| format!("trusted key {}", f.display()))?;
@@ -40,23 +45,34 @@ pub fn installed_catalog(opt: &CatalogOpt) -> Result<Option<Catalog>> {
 /// Runs a bundle action; `None` for the other catalog actions.
 pub fn run(action: &CatalogAction, opt: &CatalogOpt) -> Result<Option<i32>> {
     match action {
-        CatalogAction::Keygen { file } => {
-            let info = uproot_bundle::keygen(file)?;
+        CatalogAction::Keygen {
+            file,
+            password_file,
+        } => {
+            let password = password_file.as_deref().map(read_password).transpose()?;
+            let info = uproot_bundle::keygen_with(file, password.as_deref())?;
             println!(
-                "key {}: secret {} (0600), public {}",
+                "key {}: secret {} (0600{}), public {}",
                 info.key_id,
                 info.secret_path.display(),
+                if password.is_some() {
+                    ", encrypted"
+                } else {
+                    ""
+                },
                 info.public_path.display()
             );
         }
         CatalogAction::Pack {
             dir,
             key,
+            password_file,
             serial,
             previous,
             output,
         } => {
-            let sk = SecretKey::load(key, None)?;
+            let password = password_file.as_deref().map(read_password).transpose()?;
+            let sk = SecretKey::load(key, password.as_deref())?;
             let previous = match previous {
                 Some(p) => Some(uproot_bundle::verify(&read(p)?, &trusted_keys(opt)?)?.catalog),
                 None => None,
@@ -175,4 +191,16 @@ fn side(p: &Path, keys: &TrustedKeys) -> Result<Catalog> {
             .with_context(|| format!("{}", p.display()))?
             .catalog)
     }
+}
+
+/// A password from the first line of `path`. A file rather than a flag or an
+/// environment variable, so it never shows in `ps` or a shell history.
+fn read_password(path: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read password file {}", path.display()))?;
+    let line = text.lines().next().unwrap_or_default();
+    if line.is_empty() {
+        anyhow::bail!("password file {} is empty", path.display());
+    }
+    Ok(line.to_owned())
 }

@@ -92,9 +92,13 @@ pub struct CatalogOpt {
     #[arg(long = "catalog", value_name = "FILE", global = true)]
     pub catalog: Vec<PathBuf>,
     /// Public key (minisign format) trusted to sign catalog bundles, besides
-    /// the built-in one. Repeatable.
+    /// the project's release key built into the binary. Repeatable.
     #[arg(long = "trusted-key", value_name = "FILE", global = true)]
     pub trusted_keys: Vec<PathBuf>,
+    /// Do not trust the built-in release key: only bundles signed by a
+    /// `--trusted-key` are accepted (an agency that re-signs what it approved).
+    #[arg(long = "no-builtin-key", global = true)]
+    pub no_builtin_key: bool,
 }
 
 #[derive(Debug, Args)]
@@ -225,15 +229,23 @@ pub enum CatalogAction {
     Keygen {
         /// Secret key file to create; never overwritten.
         file: PathBuf,
+        /// Encrypt the secret key with the password on this file's first line
+        /// (minisign's scrypt box; recommended for a release key).
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
     },
     /// Sign the catalog in DIR (catalog.toml, authorities.toml, vendors/*.toml)
     /// into a bundle that records its version, date and the indicators it changes.
     Pack {
         /// Directory shaped like the repository's `catalog/`.
         dir: PathBuf,
-        /// Secret key from `uproot catalog keygen`.
+        /// Secret key from `uproot catalog keygen` or `minisign -G`.
         #[arg(long, value_name = "FILE")]
         key: PathBuf,
+        /// The secret key's password, on this file's first line (for an
+        /// encrypted key; uproot never prompts).
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
         /// Re-issue serial of the same catalog version.
         #[arg(long, default_value_t = 0)]
         serial: u32,

@@ -35,8 +35,7 @@ pub struct ScanSpec {
     pub skip: Vec<String>,
     pub deep: bool,
     pub paths: Vec<String>,
-    pub catalog: Vec<std::path::PathBuf>,
-    pub trusted_keys: Vec<std::path::PathBuf>,
+    pub catalog: CatalogOpt,
 }
 
 impl ScanSpec {
@@ -49,8 +48,7 @@ impl ScanSpec {
             skip: args.skip.clone(),
             deep: args.deep,
             paths: args.paths.clone(),
-            catalog: args.catalog.catalog.clone(),
-            trusted_keys: args.catalog.trusted_keys.clone(),
+            catalog: args.catalog.clone(),
         }
     }
 
@@ -70,8 +68,7 @@ impl ScanSpec {
             skip: skip.to_vec(),
             deep,
             paths: Vec::new(),
-            catalog: catalog.catalog.clone(),
-            trusted_keys: catalog.trusted_keys.clone(),
+            catalog: catalog.clone(),
         }
     }
 }
@@ -98,10 +95,7 @@ pub fn open_root(root: Option<&std::path::Path>) -> Result<(Root, String)> {
 
 /// collect → match → report, for any command that needs a fresh scan.
 pub fn scan(spec: &ScanSpec) -> Result<Report> {
-    let catalog = load_catalog(&CatalogOpt {
-        catalog: spec.catalog.clone(),
-        trusted_keys: spec.trusted_keys.clone(),
-    })?;
+    let catalog = load_catalog(&spec.catalog)?;
     let compiled = catalog.compile()?;
     let (root, shown, image) = match &spec.image {
         Some(path) => {

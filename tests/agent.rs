@@ -242,6 +242,7 @@ fn agents_install_the_catalog_bundle_the_server_publishes() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("catalog update skipped"), "{err}");
     assert!(!a.join("uproot/catalog/current.ucb").exists());
+    assert!(uproot_agent::known_catalog_etag(&a).is_none());
 
     // Trusted: installed before the scan, and the scan uses it.
     let b = tmp.path().join("agent-b");
@@ -253,6 +254,14 @@ fn agents_install_the_catalog_bundle_the_server_publishes() {
         "{err}"
     );
     assert!(b.join("uproot/catalog/current.ucb").exists());
+    // The server's ETag is kept; the next run revalidates (304) and has
+    // nothing to install or complain about.
+    let tag = uproot_agent::known_catalog_etag(&b).expect("etag kept");
+    assert!(tag.starts_with("\"sha256:"), "{tag}");
+    let out = agent(&b, &["--trusted-key", pubkey.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("catalog"), "{err}");
+    assert_eq!(uproot_agent::known_catalog_etag(&b), Some(tag));
     let scan = Command::new(env!("CARGO_BIN_EXE_uproot"))
         .env("UPROOT_STATE_DIR", b.join("uproot"))
         .args(["scan", "--root"])

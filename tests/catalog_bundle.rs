@@ -98,3 +98,58 @@ fn a_signed_update_adds_a_finding_and_bad_bundles_are_refused() {
     let again = uproot(&state, &args);
     assert_eq!(again.status.code(), Some(2), "{}", text(&again));
 }
+
+/// An agency key with a password: made by `keygen --password-file`, usable
+/// by `pack` only with the password, and trusted alone with
+/// `--no-builtin-key` (without a `--trusted-key` nothing verifies).
+#[test]
+fn a_password_protected_agency_key_and_no_builtin_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let pw = tmp.path().join("pw");
+    std::fs::write(&pw, "agency secret\n").unwrap();
+    let key = tmp.path().join("agency.key");
+    let k = key.to_str().unwrap();
+    let pw_s = pw.to_str().unwrap();
+    let g = uproot(&state, &["catalog", "keygen", k, "--password-file", pw_s]);
+    assert!(g.status.success(), "{}", text(&g));
+    assert!(text(&g).contains("encrypted"), "{}", text(&g));
+
+    let catalog = support::next_catalog_dir(tmp.path());
+    let c = catalog.to_str().unwrap();
+    let bundle = tmp.path().join("b.ucb");
+    let b = bundle.to_str().unwrap();
+    let no_pw = uproot(&state, &["catalog", "pack", c, "--key", k, "-o", b]);
+    assert_eq!(no_pw.status.code(), Some(2), "{}", text(&no_pw));
+    assert!(
+        text(&no_pw).contains("password-protected"),
+        "{}",
+        text(&no_pw)
+    );
+    assert!(!bundle.exists());
+    let p = uproot(
+        &state,
+        &[
+            "catalog",
+            "pack",
+            c,
+            "--key",
+            k,
+            "--password-file",
+            pw_s,
+            "-o",
+            b,
+        ],
+    );
+    assert!(p.status.success(), "{}", text(&p));
+
+    let public = format!("{k}.pub");
+    let only_ours = ["--no-builtin-key", "--trusted-key", public.as_str()];
+    let mut args = vec!["catalog", "verify", b];
+    args.extend(only_ours);
+    let v = uproot(&state, &args);
+    assert!(v.status.success(), "{}", text(&v));
+    let none = uproot(&state, &["catalog", "verify", b, "--no-builtin-key"]);
+    assert_eq!(none.status.code(), Some(2), "{}", text(&none));
+    assert!(text(&none).contains("no trusted keys"), "{}", text(&none));
+}

@@ -4,7 +4,9 @@
 
 use uproot_bundle::{TrustedKeys, VerifiedBundle};
 
-use crate::client::Client;
+use std::path::{Path, PathBuf};
+
+use crate::client::{BundleResponse, Client};
 use crate::error::{Error, Result};
 
 /// A bundle fetched from the server that verified.
@@ -15,23 +17,73 @@ pub struct FetchedBundle {
     pub bytes: Vec<u8>,
     /// What verification found.
     pub bundle: VerifiedBundle,
+    /// The server's ETag for it, to send back next time.
+    pub etag: Option<String>,
+}
+
+/// What a catalog check found.
+#[derive(Debug, Clone)]
+pub enum CatalogFetch {
+    /// The server publishes no bundle.
+    NotPublished,
+    /// The server's bundle is the one `known_etag` names: nothing fetched.
+    Unchanged,
+    /// A bundle that verified against the trusted keys.
+    Fetched(FetchedBundle),
 }
 
 /// `GET /api/v1/catalog/bundle` and verify it against `trusted`.
-/// `Ok(None)` when the server publishes no bundle; [`Error::Bundle`] when
-/// the bundle is unsigned, signed by an untrusted key, tampered with or
+/// `known_etag` is the ETag of the bundle this host already has; when the
+/// server's is the same, nothing is downloaded. [`Error::Bundle`] when the
+/// bundle is unsigned, signed by an untrusted key, tampered with or
 /// malformed.
 pub fn fetch_catalog_bundle(
     client: &Client,
     token: &str,
     trusted: &TrustedKeys,
-) -> Result<Option<FetchedBundle>> {
-    let Some(bytes) = client.get_catalog_bundle(token)? else {
-        return Ok(None);
+    known_etag: Option<&str>,
+) -> Result<CatalogFetch> {
+    let (bytes, etag) = match client.get_catalog_bundle(token, known_etag)? {
+        BundleResponse::NotPublished => return Ok(CatalogFetch::NotPublished),
+        BundleResponse::Unchanged => return Ok(CatalogFetch::Unchanged),
+        BundleResponse::Bundle { bytes, etag } => (bytes, etag),
     };
     let bundle = uproot_bundle::verify(&bytes, trusted).map_err(|source| Error::Bundle {
         url: format!("{}/api/v1/catalog/bundle", client.server()),
         source,
     })?;
-    Ok(Some(FetchedBundle { bytes, bundle }))
+    Ok(CatalogFetch::Fetched(FetchedBundle {
+        bytes,
+        bundle,
+        etag,
+    }))
+}
+
+/// The file, in the agent's state directory, that keeps the ETag of the
+/// bundle last installed (or found not newer), so the next check can be a
+/// 304. Losing it costs one download, nothing else.
+pub fn catalog_etag_path(dir: &Path) -> PathBuf {
+    dir.join("catalog-bundle.etag")
+}
+
+/// The ETag kept by [`remember_catalog_etag`], if any and readable.
+pub fn known_catalog_etag(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(catalog_etag_path(dir)).ok()?;
+    let tag = text.trim();
+    // A tag is one short header value; anything else is not ours.
+    (!tag.is_empty() && tag.len() <= 200 && tag.is_ascii()).then(|| tag.to_owned())
+}
+
+/// Keeps `etag` for the next check; `None` forgets it.
+pub fn remember_catalog_etag(dir: &Path, etag: Option<&str>) -> Result<()> {
+    let path = catalog_etag_path(dir);
+    match etag {
+        Some(tag) => crate::fsutil::write_atomic(&path, format!("{tag}\n").as_bytes(), None),
+        None => match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(Error::Io { path, source: e })
+            }
+            _ => Ok(()),
+        },
+    }
 }

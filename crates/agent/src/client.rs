@@ -157,28 +157,44 @@ impl Client {
     }
 
     /// `GET /api/v1/catalog/bundle` with the host token: the published
-    /// bundle's bytes, unverified (see [`crate::fetch_catalog_bundle`]);
-    /// `None` when the server publishes none (404).
-    pub fn get_catalog_bundle(&self, token: &str) -> Result<Option<Vec<u8>>> {
+    /// bundle's bytes, unverified (see [`crate::fetch_catalog_bundle`]).
+    /// With `if_none_match` (the ETag of the bundle this host has), a server
+    /// whose bundle is unchanged answers 304 and nothing is downloaded.
+    pub fn get_catalog_bundle(
+        &self,
+        token: &str,
+        if_none_match: Option<&str>,
+    ) -> Result<BundleResponse> {
         let url = format!("{}/api/v1/catalog/bundle", self.server);
         let transport = |e: ureq::Error| Error::Transport {
             url: url.clone(),
             message: e.to_string(),
         };
-        let mut resp = self
+        let mut req = self
             .agent
             .get(&url)
-            .header("Authorization", format!("Bearer {token}"))
-            .call()
-            .map_err(transport)?;
+            .header("Authorization", format!("Bearer {token}"));
+        if let Some(tag) = if_none_match {
+            req = req.header("If-None-Match", tag);
+        }
+        let mut resp = req.call().map_err(transport)?;
         let status = resp.status().as_u16();
+        let etag = resp
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         // One more byte than a bundle may have, so an oversized one is
         // refused by verification instead of cut to a valid-looking prefix.
         let limit = uproot_bundle::MAX_BUNDLE_BYTES as u64 + 1;
         let body = resp.body_mut().with_config().limit(limit).read_to_vec();
         match status {
-            200 => body.map(Some).map_err(transport),
-            404 => Ok(None),
+            200 => Ok(BundleResponse::Bundle {
+                bytes: body.map_err(transport)?,
+                etag,
+            }),
+            304 => Ok(BundleResponse::Unchanged),
+            404 => Ok(BundleResponse::NotPublished),
             _ => Err(Error::Server {
                 url: url.clone(),
                 status,
@@ -354,4 +370,20 @@ mod tests {
         assert!(normalize_server("fleet.example").is_err());
         assert!(normalize_server("https://").is_err());
     }
+}
+
+/// What `GET /api/v1/catalog/bundle` answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BundleResponse {
+    /// 404: the server publishes no bundle.
+    NotPublished,
+    /// 304: the bundle named by `If-None-Match` is still the published one.
+    Unchanged,
+    /// 200: the bundle, unverified, and its ETag when the server sent one.
+    Bundle {
+        /// The file's bytes.
+        bytes: Vec<u8>,
+        /// The server's entity tag for it.
+        etag: Option<String>,
+    },
 }

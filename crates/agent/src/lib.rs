@@ -20,8 +20,11 @@ mod state;
 use std::path::{Path, PathBuf};
 
 pub use backoff::{jitter_interval, parse_duration, Backoff};
-pub use catalog::{fetch_catalog_bundle, FetchedBundle};
-pub use client::{Client, HostFacts, Outcome, Timeouts};
+pub use catalog::{
+    catalog_etag_path, fetch_catalog_bundle, known_catalog_etag, remember_catalog_etag,
+    CatalogFetch, FetchedBundle,
+};
+pub use client::{BundleResponse, Client, HostFacts, Outcome, Timeouts};
 pub use error::{Error, Result};
 pub use log::Log;
 pub use run::{deliver, flush, run, Delivery, Options, ScanResult, Summary};

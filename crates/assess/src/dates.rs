@@ -1,33 +1,58 @@
-//! Calendar dates as `YYYY-MM-DD`, without a date-time dependency.
+//! Calendar dates as `YYYY-MM-DD` and UTC instants as RFC 3339, the forms
+//! reports, the fleet store and the dashboard keep. One place, on the `time`
+//! crate, so every deadline is computed the same way.
 
-/// Days since 1970-01-01 (Howard Hinnant's days-from-civil).
+use time::{Date, Month, OffsetDateTime};
+
+/// Days since the Julian day number of 1970-01-01.
+const UNIX_EPOCH_JULIAN_DAY: i32 = 2_440_588;
+
+fn parse(date: &str) -> Option<Date> {
+    let mut it = date.splitn(3, '-');
+    let y: i32 = it.next()?.parse().ok()?;
+    let m: u8 = it.next()?.parse().ok()?;
+    let d: u8 = it.next()?.parse().ok()?;
+    Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()
+}
+
+fn show(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date; `None` unless it is a real
+/// calendar date.
 pub fn days_from_civil(date: &str) -> Option<i64> {
-    let mut it = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
-    let (y, m, d) = (it.next()??, it.next()??, it.next()??);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
+    parse(date).map(|d| i64::from(d.to_julian_day() - UNIX_EPOCH_JULIAN_DAY))
+}
+
+/// `YYYY-MM-DD` of a day number (days since 1970-01-01); `None` outside
+/// the years -9999..=9999.
+pub fn date_of_days(days: i64) -> Option<String> {
+    let jd = i32::try_from(days.checked_add(i64::from(UNIX_EPOCH_JULIAN_DAY))?).ok()?;
+    Date::from_julian_day(jd).ok().map(show)
 }
 
 /// `date` plus `days`, as `YYYY-MM-DD`.
 pub fn add_days(date: &str, days: i64) -> Option<String> {
-    let z = days_from_civil(date)? + days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    Some(format!("{y:04}-{m:02}-{d:02}"))
+    date_of_days(days_from_civil(date)?.checked_add(days)?)
+}
+
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`; out-of-range
+/// instants are clamped to the epoch rather than failing a report.
+pub fn rfc3339(secs: i64) -> String {
+    let t = OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        show(t.date()),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// A file or clock time as [`rfc3339`].
+pub fn rfc3339_of(t: std::time::SystemTime) -> String {
+    rfc3339(OffsetDateTime::from(t).unix_timestamp())
 }
 
 #[cfg(test)]
@@ -45,5 +70,14 @@ mod tests {
         assert_eq!(days_from_civil("1970-01-01"), Some(0));
         assert_eq!(add_days("2024-02-28", 1).as_deref(), Some("2024-02-29"));
         assert_eq!(days_from_civil("2024-13-01"), None);
+        assert_eq!(days_from_civil("2023-02-29"), None);
+        assert_eq!(days_from_civil("2024-02-29"), Some(19_782));
+        assert_eq!(date_of_days(-1).as_deref(), Some("1969-12-31"));
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_709_210_096), "2024-02-29T12:34:56Z");
+        assert_eq!(
+            rfc3339_of(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_716_163_200)),
+            "2024-05-20T00:00:00Z"
+        );
     }
 }

@@ -12,14 +12,15 @@ use std::path::{Path, PathBuf};
 
 use crate::{io_err, BundleError};
 
-/// The public key built into the binary.
+/// The project's release keys, built into the binary: catalog bundles the
+/// project publishes are signed with one of them.
 ///
-/// **This is the TEST key** whose secret half is committed at
-/// `crates/bundle/tests/keys/test-only.key`: anyone can sign bundles this key
-/// accepts. It stands in until the project has an offline release key;
-/// production deployments must trust only keys they configure
-/// ([`TrustedKeys::from_file`], e.g. `/etc/uproot/catalog-keys.pub`).
-pub const BUILTIN_PUBLIC_KEY: &str = include_str!("../tests/keys/test-only.pub");
+/// The secret halves are password-protected and kept offline by the release
+/// custodian, never in the repository (`crates/bundle/keys/README.md` has the
+/// key ids, the custody rules and how a key is rotated). The committed
+/// *test* key under `tests/keys/` is deliberately not here: its secret half
+/// is public, so a build that trusted it would accept anyone's bundle.
+pub const BUILTIN_PUBLIC_KEY: &str = include_str!("../keys/release.pub");
 
 /// Largest key file read.
 const MAX_KEY_FILE: u64 = 64 * 1024;
@@ -250,13 +251,23 @@ pub struct KeyPairInfo {
 /// public key at `path` with `.pub` appended to its extension
 /// (`catalog.key` → `catalog.key.pub`).
 pub fn keygen(path: &Path) -> Result<KeyPairInfo, BundleError> {
+    keygen_with(path, None)
+}
+
+/// [`keygen`], with the secret key encrypted under `password` when one is
+/// given (minisign's scrypt box, so `minisign -S` opens it too). A release
+/// key should be encrypted: it then survives a copied backup.
+pub fn keygen_with(path: &Path, password: Option<&str>) -> Result<KeyPairInfo, BundleError> {
     let public_path = {
         let mut s = path.as_os_str().to_owned();
         s.push(".pub");
         PathBuf::from(s)
     };
-    let kp = minisign::KeyPair::generate_unencrypted_keypair()
-        .map_err(|e| BundleError::Pack(format!("key generation failed: {e}")))?;
+    let kp = match password {
+        Some(p) => minisign::KeyPair::generate_encrypted_keypair(Some(p.to_owned())),
+        None => minisign::KeyPair::generate_unencrypted_keypair(),
+    }
+    .map_err(|e| BundleError::Pack(format!("key generation failed: {e}")))?;
     let id = key_id(kp.pk.keynum());
     let sk_text = kp
         .sk

@@ -37,11 +37,12 @@
 //! temp file + fsync + rename; [`load_installed`] verifies it again before
 //! every use, so a file changed on disk is never used.
 //!
-//! Keys: [`keygen`] writes a minisign key pair (secret key mode 0600).
-//! [`TrustedKeys::builtin`] holds [`BUILTIN_PUBLIC_KEY`], which is for now the
-//! **test** key under `crates/bundle/tests/keys/` (its secret key is public
-//! in this repository); deployments must configure their own keys with
-//! [`TrustedKeys::from_file`].
+//! Keys: [`keygen`] writes a minisign key pair (secret key mode 0600), and
+//! [`keygen_with`] one whose secret key is password-protected.
+//! [`TrustedKeys::builtin`] holds [`BUILTIN_PUBLIC_KEY`], the project's
+//! release key (its secret half is kept offline, see `keys/README.md`);
+//! administrators add their own with [`TrustedKeys::from_file`] or trust
+//! only theirs. The test key under `tests/keys/` is never built in.
 //!
 //! ```
 //! use uproot_bundle::{BundleVersion, TrustedKeys};
@@ -66,7 +67,7 @@ pub use format::{
 pub use install::{
     default_dir, install, installed_version, load_installed, Installed, BUNDLE_FILE,
 };
-pub use keys::{keygen, KeyPairInfo, SecretKey, TrustedKeys, BUILTIN_PUBLIC_KEY};
+pub use keys::{keygen, keygen_with, KeyPairInfo, SecretKey, TrustedKeys, BUILTIN_PUBLIC_KEY};
 pub use pack::{load_dir, pack, read_dir, PackOptions};
 pub use version::BundleVersion;
 

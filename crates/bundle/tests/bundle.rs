@@ -25,7 +25,7 @@ fn fixture() -> Fixture {
 }
 
 fn trusted() -> TrustedKeys {
-    TrustedKeys::builtin()
+    common::test_trusted()
 }
 
 #[test]

@@ -4,10 +4,10 @@
 mod common;
 
 use common::*;
-use uproot_bundle::{install, verify, BundleError, TrustedKeys, MAX_BUNDLE_BYTES, MAX_FILES};
+use uproot_bundle::{install, verify, BundleError, MAX_BUNDLE_BYTES, MAX_FILES};
 
 fn malformed(bytes: &[u8]) -> String {
-    match verify(bytes, &TrustedKeys::builtin()) {
+    match verify(bytes, &common::test_trusted()) {
         Err(BundleError::Malformed(m)) => m,
         other => panic!("expected Malformed, got {other:?}"),
     }
@@ -35,7 +35,7 @@ fn garbage_and_truncations_are_malformed() {
     }
     let (_tmp, b) = signed_bundle();
     for cut in [1, b.len() / 3, b.len() / 2, b.len() - 3] {
-        assert!(verify(&b[..cut], &TrustedKeys::builtin()).is_err());
+        assert!(verify(&b[..cut], &common::test_trusted()).is_err());
     }
 }
 
@@ -69,7 +69,7 @@ fn path_traversal_and_foreign_names_are_refused() {
         let m = malformed(&bad);
         assert!(m.contains("not allowed"), "{name:?}: {m}");
         let state = tmp.path().join("state");
-        assert!(install(&bad, &TrustedKeys::builtin(), &state).is_err());
+        assert!(install(&bad, &common::test_trusted(), &state).is_err());
     }
     assert!(!tmp.path().join("etc").exists());
 }
@@ -95,7 +95,7 @@ fn an_extra_or_missing_or_duplicate_file_is_tampering() {
         }))
     });
     assert!(matches!(
-        verify(&extra, &TrustedKeys::builtin()),
+        verify(&extra, &common::test_trusted()),
         Err(BundleError::Tampered { path, .. }) if path == "vendors/extra.toml"
     ));
     let missing = edit(&b, |v| {
@@ -105,7 +105,7 @@ fn an_extra_or_missing_or_duplicate_file_is_tampering() {
             .retain(|f| f["path"] != "vendors/zte.toml");
     });
     assert!(matches!(
-        verify(&missing, &TrustedKeys::builtin()),
+        verify(&missing, &common::test_trusted()),
         Err(BundleError::Tampered { path, .. }) if path == "vendors/zte.toml"
     ));
     let dup = edit(&b, |v| {
@@ -114,7 +114,7 @@ fn an_extra_or_missing_or_duplicate_file_is_tampering() {
         files.push(first);
     });
     assert!(matches!(
-        verify(&dup, &TrustedKeys::builtin()),
+        verify(&dup, &common::test_trusted()),
         Err(BundleError::Tampered { .. })
     ));
 }

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use uproot_inventory::{Host, Inventory, SourceError};
 use uproot_matcher::Finding;
 
-pub use time::rfc3339_now;
+pub use time::{rfc3339, rfc3339_now};
 
 /// The id a report is known by in a fleet: `sha256:` and the hex SHA-256 of
 /// its uncompressed JSON bytes. The agent names its spool files by it and

@@ -1,27 +1,13 @@
-//! UTC timestamps without a date-time dependency.
-
-use std::time::{SystemTime, UNIX_EPOCH};
+//! UTC timestamps; the calendar arithmetic is the assessment crate's.
 
 /// Now, as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn rfc3339_now() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    rfc3339(secs)
+    uproot_assess::rfc3339_of(std::time::SystemTime::now())
 }
 
-/// Formats seconds since the epoch; the calendar arithmetic is the assessment crate's.
+/// Formats seconds since the epoch.
 pub fn rfc3339(secs: u64) -> String {
-    let date = uproot_assess::add_days("1970-01-01", (secs / 86_400) as i64)
-        .unwrap_or_else(|| "1970-01-01".into());
-    let rem = secs % 86_400;
-    format!(
-        "{date}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    uproot_assess::rfc3339(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

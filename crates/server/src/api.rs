@@ -272,45 +272,51 @@ pub(crate) async fn report(
 
 // --- catalog bundle ------------------------------------------------------------
 
-/// Largest bundle served; the same bound as `uproot_bundle::MAX_BUNDLE_BYTES`,
-/// which agents apply again before verifying.
-const MAX_CATALOG_BUNDLE: u64 = 16 << 20;
-
 /// `GET /api/v1/catalog/bundle`: the signed catalog bundle for agents, as
 /// bytes. The server does not vouch for it: each agent verifies the
-/// signature against its own trusted keys before using it.
+/// signature against its own trusted keys before using it. With an `ETag`,
+/// so an agent that has it already gets `304 Not Modified`.
 pub(crate) async fn catalog_bundle(
     State(state): State<AppState>,
     _: crate::auth::HostPrincipal,
+    headers: axum::http::HeaderMap,
 ) -> ApiResult<Response> {
     let Some(path) = state.settings.catalog_bundle.clone() else {
         return Err(ApiError::not_found("no catalog bundle is published"));
     };
-    let read = tokio::task::spawn_blocking(move || {
-        use std::io::Read;
-        let f = match std::fs::File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(format!("{}: {e}", path.display())),
-        };
-        let mut out = Vec::new();
-        f.take(MAX_CATALOG_BUNDLE + 1)
-            .read_to_end(&mut out)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        if out.len() as u64 > MAX_CATALOG_BUNDLE {
-            return Err(format!(
-                "{}: larger than {MAX_CATALOG_BUNDLE} bytes",
-                path.display()
-            ));
-        }
-        Ok(Some(out))
-    })
+    let published = {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || state.published_bundle(&path))
+    }
     .await
     .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)?;
-    let bytes = read.ok_or_else(|| ApiError::not_found("no catalog bundle is published"))?;
+    .map_err(ApiError::internal)?
+    .ok_or_else(|| ApiError::not_found("no catalog bundle is published"))?;
+    let etag = HeaderValue::from_str(&published.etag).map_err(ApiError::internal)?;
+    // Agents must ask again each time (the file may be replaced at any
+    // moment), but may keep the body and revalidate.
+    let no_cache = HeaderValue::from_static("no-cache");
+    let unchanged = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| crate::bundle::none_match(v, &published.etag));
+    if unchanged {
+        return Ok((
+            axum::http::StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag), (header::CACHE_CONTROL, no_cache)],
+        )
+            .into_response());
+    }
     let json = HeaderValue::from_static("application/json");
-    Ok(([(header::CONTENT_TYPE, json)], bytes).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, json),
+            (header::ETAG, etag),
+            (header::CACHE_CONTROL, no_cache),
+        ],
+        published.bytes,
+    )
+        .into_response())
 }
 
 // --- waivers -----------------------------------------------------------------

@@ -13,6 +13,7 @@
 pub mod admin;
 mod api;
 pub mod auth;
+mod bundle;
 pub mod dashboard;
 pub mod error;
 mod extract;

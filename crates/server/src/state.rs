@@ -28,8 +28,9 @@ pub struct Settings {
     /// mostly waiting on round trips.
     pub ingest_writers: usize,
     /// The signed catalog bundle served at `GET /api/v1/catalog/bundle`
-    /// (`uproot catalog pack`); read on each request, so replacing the file
-    /// (by rename) publishes a new one. `None`: that route answers 404.
+    /// (`uproot catalog pack`); kept in memory while the file is unchanged,
+    /// so replacing the file (by rename) publishes a new one. `None`: that
+    /// route answers 404.
     pub catalog_bundle: Option<std::path::PathBuf>,
 }
 
@@ -87,6 +88,7 @@ struct Shared {
     catalog: OnceLock<Result<Arc<ServerCatalog>, String>>,
     ingest: OnceLock<IngestQueue>,
     cpu: Arc<tokio::sync::Semaphore>,
+    bundle: crate::bundle::BundleCache,
 }
 
 impl AppState {
@@ -102,6 +104,7 @@ impl AppState {
                 catalog: OnceLock::new(),
                 ingest: OnceLock::new(),
                 cpu: Arc::new(tokio::sync::Semaphore::new(cpus * 2)),
+                bundle: crate::bundle::BundleCache::default(),
             }),
         }
     }
@@ -133,5 +136,13 @@ impl AppState {
     /// writer of cores.
     pub(crate) fn cpu(&self) -> Arc<tokio::sync::Semaphore> {
         self.shared.cpu.clone()
+    }
+
+    /// The published catalog bundle (see [`crate::bundle`]); blocking.
+    pub(crate) fn published_bundle(
+        &self,
+        path: &std::path::Path,
+    ) -> Result<Option<crate::bundle::Published>, String> {
+        self.shared.bundle.get(path)
     }
 }

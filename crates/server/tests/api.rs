@@ -782,6 +782,35 @@ async fn catalog_bundle(s: Srv) {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.body, bytes);
     assert_eq!(r.headers["content-type"], "application/json");
+    // A strong ETag of the bytes: the same tag back gets 304 and no body.
+    let etag = r.headers["etag"].clone();
+    assert!(etag.starts_with("\"sha256:") && etag.len() == 73, "{etag}");
+    assert_eq!(r.headers["cache-control"], "no-cache");
+    let auth = format!("Bearer {host}");
+    let addr = s.addr;
+    let cond = |tag: String| {
+        let auth = auth.clone();
+        async move {
+            let h = [
+                ("Authorization", auth.as_str()),
+                ("If-None-Match", tag.as_str()),
+            ];
+            http(addr, "GET", "/api/v1/catalog/bundle", &h, b"").await
+        }
+    };
+    let r = cond(etag.clone()).await;
+    assert_eq!(r.status, 304, "{}", r.text());
+    assert!(r.body.is_empty());
+    assert_eq!(r.headers["etag"], etag);
+    // A newer file, published by rename, is served whole with a new tag.
+    let newer = b"{\"format\":\"uproot.catalog-bundle/1\",\"v\":2}\n";
+    let tmp = s.bundle.path().join("catalog.ucb.new");
+    std::fs::write(&tmp, newer).unwrap();
+    std::fs::rename(&tmp, s.bundle.path().join("catalog.ucb")).unwrap();
+    let r = cond(etag.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.body, newer);
+    assert_ne!(r.headers["etag"], etag);
     assert_eq!(s.get("", "/api/v1/catalog/bundle").await.status, 401);
     assert_eq!(
         s.get("uph_nope", "/api/v1/catalog/bundle").await.status,

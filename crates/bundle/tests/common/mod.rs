@@ -31,6 +31,13 @@ pub fn test_key(tmp: &Path) -> SecretKey {
     SecretKey::load(&dst, None).unwrap()
 }
 
+/// The keys the tests trust: the committed TEST public key. The built-in
+/// release key is not used, since nobody here holds its secret half.
+pub fn test_trusted() -> TrustedKeys {
+    TrustedKeys::from_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys/test-only.pub"))
+        .unwrap()
+}
+
 /// A fresh key that nobody trusts.
 pub fn other_key(tmp: &Path) -> (SecretKey, TrustedKeys) {
     let path = tmp.join("other.key");

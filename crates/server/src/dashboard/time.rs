@@ -1,5 +1,5 @@
-//! UTC instants as `YYYY-MM-DDTHH:MM:SSZ`, the form the store keeps, without
-//! a date-time dependency.
+//! UTC instants as `YYYY-MM-DDTHH:MM:SSZ`, the form the store keeps; the
+//! calendar arithmetic is uproot-assess's.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -12,16 +12,7 @@ pub(crate) fn now_secs() -> i64 {
 
 /// `secs` since the epoch as RFC 3339 UTC.
 pub(crate) fn rfc3339(secs: i64) -> String {
-    let (date, rem) = (
-        date_of_days(secs.div_euclid(86_400)),
-        secs.rem_euclid(86_400),
-    );
-    format!(
-        "{date}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    uproot_assess::rfc3339(secs)
 }
 
 /// Now, as RFC 3339 UTC.
@@ -32,33 +23,12 @@ pub(crate) fn now() -> String {
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date (or the date part of an
 /// RFC 3339 instant).
 pub(crate) fn days_of_date(date: &str) -> Option<i64> {
-    let date = date.get(..10)?;
-    let mut it = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
-    let (y, m, d) = (it.next()??, it.next()??, it.next()??);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    // Howard Hinnant's days-from-civil.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
+    uproot_assess::days_from_civil(date.get(..10)?)
 }
 
 /// `YYYY-MM-DD` of a day number (days since 1970-01-01).
 pub(crate) fn date_of_days(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    uproot_assess::date_of_days(days).unwrap_or_default()
 }
 
 /// Normalises a user-typed date or instant to RFC 3339 UTC: `YYYY-MM-DD`

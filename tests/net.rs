@@ -239,3 +239,47 @@ fn oui_update_refreshes_the_table_and_refuses_an_older_registry() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("older than the built-in"));
 }
+
+/// A DHCPv6-only device (the ISC `dhcpd -6` leases made by the fixture
+/// recipe in crates/net/tests/fixtures/dhcp/) is found through the MAC in
+/// its client DUID, and the report says that is where the MAC came from.
+#[test]
+fn a_dhcpv6_lease_is_matched_through_its_duid() {
+    let leases =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/net/tests/fixtures/dhcp/dhcpd6.leases");
+    let o = uproot(&[
+        "net",
+        "--dhcp-leases",
+        leases.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let r = json(&o);
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["vendor"] == "hikvision")
+        .unwrap_or_else(|| panic!("no hikvision finding: {r}"));
+    let dev = &r["inventory"]["network_devices"][0];
+    assert_eq!(dev["mac"], "bc:5e:33:6a:0b:1c", "{dev}");
+    assert!(
+        dev["ips"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("2001:db8:889::"),
+        "{dev}"
+    );
+    // The ISC file leases the same client an address, a temporary address
+    // and a prefix: one device, its v6 addresses, the DUID note once.
+    assert!(dev["location"].as_str().unwrap().contains("DUID"), "{dev}");
+    let source = f["evidence"]["source"].as_str().unwrap();
+    assert!(source.contains("dhcpd6.leases:"), "{f}");
+    assert_eq!(source.matches("DUID-LLT").count(), 1, "{f}");
+}

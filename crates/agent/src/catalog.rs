@@ -28,8 +28,9 @@ pub enum CatalogFetch {
     NotPublished,
     /// The server's bundle is the one `known_etag` names: nothing fetched.
     Unchanged,
-    /// A bundle that verified against the trusted keys.
-    Fetched(FetchedBundle),
+    /// A bundle that verified against the trusted keys (boxed: a verified
+    /// catalog is large, the other answers are empty).
+    Fetched(Box<FetchedBundle>),
 }
 
 /// `GET /api/v1/catalog/bundle` and verify it against `trusted`.
@@ -52,11 +53,11 @@ pub fn fetch_catalog_bundle(
         url: format!("{}/api/v1/catalog/bundle", client.server()),
         source,
     })?;
-    Ok(CatalogFetch::Fetched(FetchedBundle {
+    Ok(CatalogFetch::Fetched(Box::new(FetchedBundle {
         bytes,
         bundle,
         etag,
-    }))
+    })))
 }
 
 /// The file, in the agent's state directory, that keeps the ETag of the

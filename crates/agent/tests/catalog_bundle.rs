@@ -29,7 +29,7 @@ fn bundle(tmp: &Path, key: &SecretKey) -> Vec<u8> {
 
 fn fetched(r: uproot_agent::Result<CatalogFetch>) -> FetchedBundle {
     match r.unwrap() {
-        CatalogFetch::Fetched(f) => f,
+        CatalogFetch::Fetched(f) => *f,
         other => panic!("expected a bundle, got {other:?}"),
     }
 }

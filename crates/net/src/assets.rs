@@ -134,14 +134,39 @@ pub fn parse_assets(
     file: &str,
     mapping: &CsvMapping,
 ) -> Result<(Vec<NetDevice>, Vec<NetError>), NetError> {
-    let recs = csvtext::records(text).map_err(|(l, m)| NetError::at(file, l, m))?;
-    let Some(((_, header), rows)) = recs.split_first() else {
+    let mut out = Vec::new();
+    let errs = read_assets(text, file, mapping, |d| out.push(d))?;
+    Ok((out, errs))
+}
+
+/// [`parse_assets`], handing each device to `sink` as its row is read. A
+/// file-level error can come after some rows were handed over (a broken
+/// quote further down); [`scan`](crate::scan()) checks the quoting first.
+pub(crate) fn read_assets(
+    text: &str,
+    file: &str,
+    mapping: &CsvMapping,
+    mut sink: impl FnMut(NetDevice),
+) -> Result<Vec<NetError>, NetError> {
+    let err = |(l, m): (usize, String)| NetError::at(file, l, m);
+    // Records are read one at a time: a million-row export is never held as
+    // a million field vectors. Only the rows needed to find the MAC column
+    // by content are buffered.
+    let mut recs = csvtext::Records::new(text);
+    let Some(first) = recs.next() else {
         return Err(NetError::file(file, "empty CSV: no header row"));
     };
-    let header: Vec<String> = header
-        .iter()
+    let header: Vec<String> = first
+        .map_err(err)?
+        .1
+        .into_iter()
         .map(|h| h.trim_start_matches('\u{feff}').to_string())
         .collect();
+    // A malformed file is reported as such, not as a missing column: the
+    // whole-file reader found the quoting error before looking at columns.
+    let refuse = |e: NetError, recs: csvtext::Records<'_>| -> NetError {
+        recs.filter_map(Result::err).next().map_or(e, err)
+    };
     let pick = |want: &Option<String>, names: &[&str]| -> Result<Option<usize>, NetError> {
         Ok(match explicit(&header, want, file)? {
             Some(i) => Some(i),
@@ -149,19 +174,30 @@ pub fn parse_assets(
             None => None,
         })
     };
-    let mut mac_col = pick(&mapping.mac, MAC_NAMES)?;
-    let ip_col = pick(&mapping.ip, IP_NAMES)?;
-    let name_col = pick(&mapping.name, NAME_NAMES)?;
-    let group_col = pick(&mapping.group, GROUP_NAMES)?;
-    let vendor_col = pick(&mapping.vendor, VENDOR_NAMES)?;
+    let cols = (|| {
+        Ok::<_, NetError>((
+            pick(&mapping.mac, MAC_NAMES)?,
+            pick(&mapping.ip, IP_NAMES)?,
+            pick(&mapping.name, NAME_NAMES)?,
+            pick(&mapping.group, GROUP_NAMES)?,
+            pick(&mapping.vendor, VENDOR_NAMES)?,
+        ))
+    })();
+    let (mut mac_col, ip_col, name_col, group_col, vendor_col) = match cols {
+        Ok(c) => c,
+        Err(e) => return Err(refuse(e, recs)),
+    };
+    let mut head: Vec<csvtext::Record> = Vec::new();
     if mac_col.is_none() {
         // By content: the column where most of the first 200 filled cells
         // are MACs.
+        for r in recs.by_ref().take(200) {
+            head.push(r.map_err(err)?);
+        }
         let mut best = (0usize, None);
         for c in 0..header.len() {
-            let cells: Vec<&str> = rows
+            let cells: Vec<&str> = head
                 .iter()
-                .take(200)
                 .filter_map(|(_, r)| r.get(c).map(|s| s.trim()))
                 .filter(|s| !s.is_empty())
                 .collect();
@@ -173,56 +209,57 @@ pub fn parse_assets(
         mac_col = best.1;
     }
     let Some(mac_col) = mac_col else {
-        return Err(NetError::at(
+        let e = NetError::at(
             file,
             1,
             format!(
                 "no MAC column found by name or content (columns: {}); name it with mac=HEADER",
                 header.join(", ")
             ),
-        ));
+        );
+        return Err(refuse(e, recs));
     };
-    let cell = |r: &[String], c: Option<usize>| -> Option<String> {
+    fn cell(r: &[String], c: Option<usize>) -> Option<&str> {
         c.and_then(|c| r.get(c))
-            .map(|s| s.trim().to_string())
+            .map(|s| s.trim())
             .filter(|s| !s.is_empty())
-    };
-    let mut out = Vec::new();
+    }
     let mut errs = Vec::new();
-    for (line, r) in rows {
+    for rec in head.into_iter().map(Ok).chain(recs) {
+        let (line, r) = rec.map_err(err)?;
         if r.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let mut d = NetDevice::new(SourceKind::Csv, file, Some(*line));
-        if let Some(m) = cell(r, Some(mac_col)) {
-            match Mac::parse(&m) {
+        let mut d = NetDevice::new(SourceKind::Csv, file, Some(line));
+        if let Some(m) = cell(&r, Some(mac_col)) {
+            match Mac::parse(m) {
                 Some(mac) => d.mac = Some(mac),
                 None => errs.push(NetError::at(
                     file,
-                    *line,
+                    line,
                     format!("column {:?}: {m:?} is not a MAC address", header[mac_col]),
                 )),
             }
         }
-        if let Some(ip) = cell(r, ip_col) {
+        if let Some(ip) = cell(&r, ip_col) {
             // Some exports list several addresses in one cell.
             for part in ip.split([';', ' ', '|']).filter(|p| !p.is_empty()) {
                 match part.parse::<IpAddr>() {
                     Ok(a) => d.ips.push(a),
                     Err(_) => errs.push(NetError::at(
                         file,
-                        *line,
+                        line,
                         format!("{part:?} is not an IP address"),
                     )),
                 }
             }
         }
-        d.hostname = cell(r, name_col);
-        d.group = cell(r, group_col);
-        d.vendor_hint = cell(r, vendor_col);
-        out.push(d);
+        d.hostname = cell(&r, name_col).map(str::to_string);
+        d.group = cell(&r, group_col).map(str::to_string);
+        d.vendor_hint = cell(&r, vendor_col).map(str::to_string);
+        sink(d);
     }
-    Ok((out, errs))
+    Ok(errs)
 }
 
 #[cfg(test)]
@@ -248,6 +285,49 @@ mod tests {
         let (d, e) = parse_assets(csv, "b.csv", &CsvMapping::default()).unwrap();
         assert!(e.is_empty());
         assert_eq!(d.iter().filter(|d| d.mac.is_some()).count(), 3);
+    }
+
+    #[test]
+    fn content_detection_past_the_sampled_rows() {
+        // The first 200 rows pick the column; rows after them are read too,
+        // with their own line numbers.
+        let mut csv = String::from("id,thing\n");
+        for i in 0..450 {
+            csv.push_str(&format!(
+                "{i},80:38:bc:00:{:02x}:{:02x}\n",
+                i / 256,
+                i % 256
+            ));
+        }
+        let (d, e) = parse_assets(&csv, "n.csv", &CsvMapping::default()).unwrap();
+        assert!(e.is_empty());
+        assert_eq!(d.len(), 450);
+        assert_eq!(d[449].source.line, Some(451));
+        assert_eq!(d[449].mac.unwrap().to_string(), "80:38:bc:00:01:c1");
+    }
+
+    #[test]
+    fn quoting_error_wins_over_missing_column() {
+        // As when the whole file was split first: a broken quote is the
+        // problem to report, wherever it is.
+        let e = parse_assets(
+            "id,thing\n1,x\n2,\"open\n3,y\n",
+            "q.csv",
+            &CsvMapping::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.message.contains("unterminated"), "{e}");
+        let m = CsvMapping::parse("mac=Nope").unwrap();
+        let e = parse_assets("MAC\n\"x\n", "q.csv", &m).unwrap_err();
+        assert!(e.message.contains("unterminated"), "{e}");
+        let e = parse_assets(
+            "MAC\n80:38:bc:00:00:01\n\"x\n",
+            "q.csv",
+            &CsvMapping::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
     }
 
     #[test]

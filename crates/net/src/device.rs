@@ -1,6 +1,6 @@
 //! The plain record every input turns into.
 
-use crate::mac::Mac;
+use crate::mac::{Duid, Mac};
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -27,6 +27,11 @@ pub struct Source {
     pub file: String,
     /// 1-based line of the record (the `<host>` element, CSV row, lease).
     pub line: Option<usize>,
+    /// How the MAC was learnt when the input did not state it as a hardware
+    /// address (a DHCPv6 client DUID), in words for the auditor. Absent
+    /// from JSON when the MAC was read as such.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac_from: Option<String>,
 }
 
 /// One open (or otherwise reported) port with what nmap learnt about it.
@@ -74,6 +79,13 @@ pub struct NetDevice {
     pub interface: Option<String>,
     /// Ports and services (nmap only).
     pub services: Vec<Service>,
+    /// The DHCPv6 client identifier (DHCPv6 leases only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duid: Option<Duid>,
+    /// IPv6 prefixes delegated to the device (ISC `ia-pd` leases): a router
+    /// (a CPE, a gateway) that leased a prefix rather than an address.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub prefixes: Vec<String>,
 }
 
 impl NetDevice {
@@ -87,12 +99,15 @@ impl NetDevice {
                 kind,
                 file: file.to_string(),
                 line,
+                mac_from: None,
             },
             vendor_hint: None,
             group: None,
             status: None,
             interface: None,
             services: Vec::new(),
+            duid: None,
+            prefixes: Vec::new(),
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::error::NetError;
 use crate::mac::Mac;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
+use std::cell::Cell;
 use std::net::IpAddr;
 
 /// Deeper than any nmap output (nmap nests script tables about 8 deep).
@@ -35,6 +36,10 @@ struct P<'a> {
     r: Reader<&'a [u8]>,
     text: &'a str,
     file: &'a str,
+    /// The last position `line_at` was asked for and its line. Every host
+    /// asks for its line, so counting from the start each time was
+    /// quadratic (a /16 scan: minutes); positions only grow while reading.
+    line_memo: Cell<(usize, usize)>,
 }
 
 impl P<'_> {
@@ -42,11 +47,17 @@ impl P<'_> {
         let end = usize::try_from(pos)
             .unwrap_or(usize::MAX)
             .min(self.text.len());
-        self.text.as_bytes()[..end]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1
+        let (from, line) = match self.line_memo.get() {
+            (p, l) if p <= end => (p, l),
+            _ => (0, 1),
+        };
+        let line = line
+            + self.text.as_bytes()[from..end]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+        self.line_memo.set((end, line));
+        line
     }
     fn err(&self, msg: impl Into<String>) -> NetError {
         NetError::at(self.file, self.line_at(self.r.buffer_position()), msg)
@@ -74,6 +85,7 @@ pub fn parse_nmap(text: &str, file: &str) -> Result<NmapScan, NetError> {
         r: Reader::from_str(text),
         text,
         file,
+        line_memo: Cell::new((0, 1)),
     };
     let mut scan = NmapScan::default();
     let mut depth = 0usize;
@@ -319,6 +331,28 @@ mod tests {
             .unwrap_err()
             .message
             .contains("deeper"));
+    }
+
+    #[test]
+    fn lines_stay_right_across_many_hosts() {
+        // line_at counts on from its last answer: every host and a late
+        // error must still get the line it is on.
+        let mut x = String::from("<nmaprun>\n");
+        for i in 0..500 {
+            x.push_str(&format!(
+                "<host>\n<address addr=\"10.0.{}.{}\" addrtype=\"ipv4\"/>\n</host>\n",
+                i / 256,
+                i % 256
+            ));
+        }
+        x.push_str("<host>\n<address addr=\"zz\" addrtype=\"mac\"/>\n</host>\n</nmaprun>\n");
+        let s = parse_nmap(&x, "many.xml").unwrap();
+        assert_eq!(s.hosts.len(), 501);
+        for (i, h) in s.hosts.iter().enumerate() {
+            assert_eq!(h.source.line, Some(2 + 3 * i), "host {i}");
+        }
+        assert_eq!(s.errors.len(), 1);
+        assert_eq!(s.errors[0].line, Some(2 + 3 * 500 + 1));
     }
 
     #[test]

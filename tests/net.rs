@@ -283,3 +283,38 @@ fn a_dhcpv6_lease_is_matched_through_its_duid() {
     assert!(source.contains("dhcpd6.leases:"), "{f}");
     assert_eq!(source.matches("DUID-LLT").count(), 1, "{f}");
 }
+
+/// An affiliate registered under its own name (EZVIZ, Hikvision's
+/// subsidiary) is found by its own indicator, with the parent's condition;
+/// a divested one (Honor, sold by Huawei in 2020) is not a finding.
+#[test]
+fn affiliates_are_matched_and_divested_companies_are_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = write(
+        tmp.path(),
+        "assets.csv",
+        // 0C:B9:83 is "Honor Device Co., Ltd." in netaddr 1.3.0's oui.txt.
+        "Asset,MAC\ncam-ezviz,20:BB:BC:01:02:03\nphone-honor,0C:B9:83:01:02:03\n",
+    );
+    let o = uproot(&["net", "--csv", csv.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let r = json(&o);
+    let findings = r["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{r}");
+    let f = &findings[0];
+    assert_eq!(f["vendor"], "hikvision");
+    assert_eq!(f["indicator"], "hikvision.network-device.mac-oui-affiliate");
+    assert!(
+        f["condition"].as_str().unwrap().contains("public safety"),
+        "{f}"
+    );
+    assert!(
+        f["indicator_source"].as_str().unwrap().contains("EZVIZ"),
+        "{f}"
+    );
+}

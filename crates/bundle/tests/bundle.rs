@@ -63,9 +63,10 @@ fn diff_shows_exactly_the_added_indicator() {
     assert_eq!(
         text,
         format!(
-            "catalog 2026.11.29 -> {NEXT}\n\
+            "catalog {} -> {NEXT}\n\
              + indicator {NEW_INDICATOR} [package] (zte)\n    source: {NEW_SOURCE}\n\
-             1 indicator(s) added, 0 removed, 0 changed\n"
+             1 indicator(s) added, 0 removed, 0 changed\n",
+            Catalog::builtin().unwrap().version()
         )
     );
     // And the reverse direction is a removal.

@@ -1039,6 +1039,15 @@ fn oui_organisations_map_to_exactly_one_vendor() {
         ("Hytera Communications Co .,ltd", "hytera"),
         ("Hytera Communications Co.,ltd", "hytera"),
         ("Hytera Communications Corporation Limited", "hytera"),
+        // Affiliates under their own names (catalog/AFFILIATES.md).
+        ("Prama Hikvision India Private Limited", "hikvision"),
+        ("Hangzhou Ezviz Software Co.,Ltd.", "hikvision"),
+        ("Hangzhou Hikrobot Technology Co., Ltd.", "hikvision"),
+        ("Zhejiang HuaRay Technology Co.,Ltd", "dahua"),
+        ("Hisilicon Technologies Co., Ltd", "huawei"),
+        ("ChengDu TD Tech", "huawei"),
+        ("TD Tech", "huawei"),
+        ("Nubia Technology Co.,Ltd.", "zte"),
     ] {
         let f = Fields {
             publisher: Some(org),
@@ -1051,8 +1060,10 @@ fn oui_organisations_map_to_exactly_one_vendor() {
             "OUI organisation `{org}`"
         );
     }
-    // Look-alikes from the same registries. Prama Hikvision India and Shanghai Zte
-    // Technologies are left out on purpose: their affiliation is unverified (§2.7).
+    // Look-alikes from the same registries, companies the covered vendor has
+    // sold (Honor, H3C, Lorex, Sepura, Teltronic S.A.U.) and registrants whose
+    // link is unverified (Shanghai Zte Technologies, Huacheng, Microimage,
+    // Prama India): catalog/AFFILIATES.md.
     for org in [
         "Aztech Electronics Pte Ltd",
         "Aztek Networks, Inc.",
@@ -1063,8 +1074,15 @@ fn oui_organisations_map_to_exactly_one_vendor() {
         "AZTEQ Mobile",
         "Shenztech Ltd",
         "Shanghai Dahua Scale Factory",
-        "Prama Hikvision India Private Limited",
         "Shanghai Zte Technologies Co.,Ltd",
+        "Honor Device Co., Ltd.",
+        "New H3C Technologies Co., Ltd",
+        "Lorex Technology Inc.",
+        "Sepura Plc",
+        "Teltronic S.A.U.",
+        "Hangzhou Huacheng Network Technology Co.,Ltd",
+        "Hangzhou Microimage Software Co., Ltd",
+        "Prama India Private Limited",
         "Hella Sonnen- und Wetterschutztechnik GmbH",
         "Apple, Inc.",
     ] {

@@ -84,26 +84,20 @@ fn kill_9_mid_load_loses_nothing_on_sqlite() {
 
 #[test]
 fn kill_9_mid_load_loses_nothing_on_postgres() {
-    let base = std::env::var("UPROOT_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("fault_{}_{}", std::process::id(), nanos());
     // Creates the schema and runs the migrations; the server then reaches
     // the same tables through the connection's search_path.
     let rt = uproot_loadgen::runtime();
-    rt.block_on(uproot_fleet::PgStore::open_in_schema(&base, &schema))
-        .expect("PostgreSQL must be reachable (UPROOT_TEST_PG)");
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options[search_path]={schema}");
+    let (schema, store) = rt
+        .block_on(uproot_fleet::test_support::PgSchema::with_store("fault"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    drop(store);
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path().to_path_buf(), url, None);
+    let cfg = config(
+        dir.path().to_path_buf(),
+        schema.url_with_search_path(),
+        None,
+    );
     let out = run_fault(&cfg).unwrap();
     check(&out, &cfg);
-}
-
-fn nanos() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-        % 1_000_000_000
+    rt.block_on(schema.drop_schema()).unwrap();
 }

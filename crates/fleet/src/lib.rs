@@ -16,6 +16,8 @@ mod backend;
 mod error;
 mod migrations;
 mod model;
+#[doc(hidden)]
+pub mod test_support;
 mod tracking;
 
 use std::future::Future;

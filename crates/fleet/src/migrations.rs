@@ -33,6 +33,11 @@ pub(crate) const SQLITE: Files = &[
         "dashboard indexes",
         include_str!("../migrations/sqlite/0004_dashboard_indexes.sql"),
     ),
+    (
+        5,
+        "dashboard order",
+        include_str!("../migrations/sqlite/0005_dashboard_order.sql"),
+    ),
 ];
 
 pub(crate) const POSTGRES: Files = &[
@@ -55,6 +60,11 @@ pub(crate) const POSTGRES: Files = &[
         4,
         "dashboard indexes",
         include_str!("../migrations/postgres/0004_dashboard_indexes.sql"),
+    ),
+    (
+        5,
+        "dashboard order",
+        include_str!("../migrations/postgres/0005_dashboard_order.sql"),
     ),
 ];
 
@@ -192,30 +202,16 @@ mod upgrade {
 
     #[tokio::test]
     async fn postgres_keeps_old_data() {
-        let url = std::env::var("UPROOT_TEST_PG")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        let schema = format!("uproot_upgrade_{}", std::process::id());
-        let mut c = sqlx::PgConnection::connect(&url)
+        let schema = crate::test_support::PgSchema::new("uproot_upgrade")
             .await
-            .expect("PostgreSQL is required (scripts/ci-services, or UPROOT_TEST_PG)");
-        for sql in [
-            format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
-            format!("CREATE SCHEMA {schema}"),
-            format!("SET search_path TO {schema}"),
-        ] {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(&mut c)
-                .await
-                .unwrap();
-        }
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut c = schema.connect().await.unwrap();
         migrator(&POSTGRES[..2]).run(&mut c).await.unwrap();
         sqlx::raw_sql(OLD_DATA).execute(&mut c).await.unwrap();
-        let store = crate::PgStore::open_in_schema(&url, &schema).await.unwrap();
+        c.close().await.unwrap();
+        let store = schema.open().await.unwrap();
         check(&store).await;
         drop(store);
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-            .execute(&mut c)
-            .await
-            .unwrap();
+        schema.drop_schema().await.unwrap();
     }
 }

@@ -122,19 +122,13 @@ async fn batch_of_64() {
     let url = format!("sqlite://{}", dir.path().join("fleet.db").display());
     let store = uproot_fleet::open(&url).await.unwrap();
     time("sqlite", store.as_ref()).await;
-    if let Ok(pg) = std::env::var("UPROOT_TEST_PG") {
-        let schema = format!("uproot_timing_{}", std::process::id());
-        let store = uproot_fleet::PgStore::open_in_schema(&pg, &schema)
+    if std::env::var("UPROOT_TEST_PG").is_ok() {
+        let (schema, store) = uproot_fleet::test_support::PgSchema::with_store("uproot_timing")
             .await
             .unwrap();
         time("postgres", &store).await;
         drop(store);
-        use sqlx::Connection;
-        let mut c = sqlx::PgConnection::connect(&pg).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-            .execute(&mut c)
-            .await
-            .unwrap();
+        schema.drop_schema().await.unwrap();
     }
 }
 

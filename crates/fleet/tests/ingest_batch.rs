@@ -7,10 +7,10 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use sqlx::{Connection, Row};
+use uproot_fleet::test_support::PgSchema;
 use uproot_fleet::{report_id_of_bytes, HostFacts, Ingest, NewWaiver, Store, Submission};
 use uproot_matcher::{Evidence, Finding};
 
@@ -128,8 +128,14 @@ fn batches(h: &[i64]) -> Vec<Vec<Submission>> {
     ]
 }
 
+/// A database to read back: a SQLite URL or a PostgreSQL test schema.
+enum Db<'a> {
+    Sqlite(&'a str),
+    Pg(&'a PgSchema),
+}
+
 /// Everything an ingest writes, minus times (`now` differs between calls).
-async fn snapshot(url: &str, schema: Option<&str>) -> Vec<String> {
+async fn snapshot(db: Db<'_>) -> Vec<String> {
     let queries = [
         "SELECT host_id || ' ' || finding_id || ' ' || vendor || ' ' || state || ' ' || last_report || ' ' \
            || COALESCE(resolved_by_report, '-') || ' ' || COALESCE(CAST(waiver_id AS TEXT), '-') \
@@ -146,8 +152,8 @@ async fn snapshot(url: &str, schema: Option<&str>) -> Vec<String> {
     let mut out = Vec::new();
     for sql in queries {
         let sql = sqlx::AssertSqlSafe(sql);
-        let rows: Vec<String> = match schema {
-            None => {
+        let rows: Vec<String> = match db {
+            Db::Sqlite(url) => {
                 let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
                 sqlx::query(sql)
                     .fetch_all(&mut c)
@@ -157,11 +163,8 @@ async fn snapshot(url: &str, schema: Option<&str>) -> Vec<String> {
                     .map(|r| r.get(0))
                     .collect()
             }
-            Some(schema) => {
-                let opts = sqlx::postgres::PgConnectOptions::from_str(url)
-                    .unwrap()
-                    .options([("search_path", schema)]);
-                let mut c = sqlx::PgConnection::connect_with(&opts).await.unwrap();
+            Db::Pg(schema) => {
+                let mut c = schema.connect().await.unwrap();
                 sqlx::query(sql)
                     .fetch_all(&mut c)
                     .await
@@ -262,7 +265,7 @@ async fn sqlite_batch_equals_one_by_one() {
         let store: Arc<dyn Store> = uproot_fleet::open(&url).await.unwrap();
         answers.push(run(store.as_ref(), batched).await);
         drop(store);
-        snaps.push(snapshot(&url, None).await);
+        snaps.push(snapshot(Db::Sqlite(&url)).await);
     }
     check(&answers[0], &answers[1]);
     same(&snaps[0], &snaps[1]);
@@ -271,23 +274,16 @@ async fn sqlite_batch_equals_one_by_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_batch_equals_one_by_one() {
-    let url = std::env::var("UPROOT_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let mut snaps = Vec::new();
     let mut answers = Vec::new();
     for name in ["batched", "single"] {
-        let schema = format!("uproot_ingest_{name}_{}", std::process::id());
-        let store = uproot_fleet::PgStore::open_in_schema(&url, &schema)
+        let (schema, store) = PgSchema::with_store(&format!("uproot_ingest_{name}"))
             .await
-            .expect("PostgreSQL is required (scripts/ci-services, or UPROOT_TEST_PG)");
+            .unwrap_or_else(|e| panic!("{e}"));
         answers.push(run(&store, name == "batched").await);
         drop(store);
-        snaps.push(snapshot(&url, Some(&schema)).await);
-        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-            .execute(&mut c)
-            .await
-            .unwrap();
+        snaps.push(snapshot(Db::Pg(&schema)).await);
+        schema.drop_schema().await.unwrap();
     }
     check(&answers[0], &answers[1]);
     same(&snaps[0], &snaps[1]);

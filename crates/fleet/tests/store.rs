@@ -4,11 +4,10 @@
 //! `UPROOT_TEST_PG` overrides the PostgreSQL URL.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use sqlx::Connection;
+use uproot_fleet::test_support::PgSchema;
 use uproot_fleet::{
     report_id, report_id_of_bytes, state, waiver_status, Directive, ErrorKind, FindingFilter,
     HostFacts, HostFilter, Milestone, NewWaiver, Page, Role, Session, Store, Submission, User,
@@ -17,11 +16,9 @@ use uproot_inventory::{Host, Inventory};
 use uproot_matcher::{Evidence, Finding};
 use uproot_report::{CatalogInfo, Report};
 
-static SEQ: AtomicUsize = AtomicUsize::new(0);
-
 enum Raw {
     Sqlite(String),
-    Pg { url: String, schema: String },
+    Pg(PgSchema),
 }
 
 struct Env {
@@ -42,43 +39,14 @@ async fn sqlite() -> Env {
 }
 
 async fn postgres() -> Env {
-    let urls: Vec<String> = match std::env::var("UPROOT_TEST_PG") {
-        Ok(u) => vec![u],
-        Err(_) => vec![
-            "postgres://postgres@127.0.0.1:5432/test".into(),
-            "postgres://root@127.0.0.1:5432/test".into(),
-        ],
-    };
-    let schema = format!(
-        "uproot_test_{}_{}",
-        std::process::id(),
-        SEQ.fetch_add(1, Ordering::SeqCst)
-    );
-    let mut errors = Vec::new();
-    for url in urls {
-        if let Ok(mut c) = sqlx::PgConnection::connect(&url).await {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP SCHEMA IF EXISTS {schema} CASCADE"
-            )))
-            .execute(&mut c)
-            .await;
-        }
-        match uproot_fleet::PgStore::open_in_schema(&url, &schema).await {
-            Ok(s) => {
-                return Env {
-                    store: Arc::new(s),
-                    raw: Raw::Pg { url, schema },
-                    _dir: None,
-                }
-            }
-            Err(e) => errors.push(format!("{url}: {e}")),
-        }
+    let (schema, store) = PgSchema::with_store("uproot_test")
+        .await
+        .unwrap_or_else(|e| panic!("fleet store tests: {e}"));
+    Env {
+        store: Arc::new(store),
+        raw: Raw::Pg(schema),
+        _dir: None,
     }
-    panic!(
-        "PostgreSQL is required for the fleet store tests and is not reachable ({}). \
-         Start it with scripts/ci-services, or set UPROOT_TEST_PG.",
-        errors.join("; ")
-    );
 }
 
 impl Env {
@@ -93,11 +61,8 @@ impl Env {
                     .map(|r| r.rows_affected())
                     .map_err(|e| e.to_string())
             }
-            Raw::Pg { url, schema } => {
-                let opts = sqlx::postgres::PgConnectOptions::from_str(url)
-                    .unwrap()
-                    .options([("search_path", schema.as_str())]);
-                let mut c = sqlx::PgConnection::connect_with(&opts).await.unwrap();
+            Raw::Pg(schema) => {
+                let mut c = schema.connect().await.unwrap();
                 sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
                     .execute(&mut c)
                     .await
@@ -117,11 +82,8 @@ impl Env {
                     .await
                     .unwrap()
             }
-            Raw::Pg { url, schema } => {
-                let opts = sqlx::postgres::PgConnectOptions::from_str(url)
-                    .unwrap()
-                    .options([("search_path", schema.as_str())]);
-                let mut c = sqlx::PgConnection::connect_with(&opts).await.unwrap();
+            Raw::Pg(schema) => {
+                let mut c = schema.connect().await.unwrap();
                 sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                     .fetch_one(&mut c)
                     .await
@@ -137,7 +99,7 @@ impl Env {
             Raw::Sqlite(_) => &["CREATE TRIGGER poison BEFORE INSERT ON report_bodies \
                  WHEN NEW.report_id IN (SELECT report_id FROM reports WHERE catalog_version = 'poison') \
                  BEGIN SELECT RAISE(ABORT, 'poisoned'); END"],
-            Raw::Pg { .. } => &[
+            Raw::Pg(_) => &[
                 "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
                    IF EXISTS (SELECT 1 FROM reports WHERE report_id = NEW.report_id AND catalog_version = 'poison') \
                    THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$",
@@ -151,13 +113,9 @@ impl Env {
 
     /// Drops the PostgreSQL schema; the SQLite tempdir goes on drop.
     async fn finish(self) {
-        if let Raw::Pg { url, schema } = &self.raw {
+        if let Raw::Pg(schema) = self.raw {
             drop(self.store);
-            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                .execute(&mut c)
-                .await
-                .unwrap();
+            schema.drop_schema().await.unwrap();
         }
     }
 }
@@ -859,6 +817,27 @@ async fn compliance(
             got,
             want.iter().skip(1).take(2).cloned().collect::<Vec<_>>()
         );
+        // Walking every page gives every row once, in order, whatever the
+        // page size (pages are cut across status and deadline groups).
+        for limit in [1, 2, 3] {
+            let mut walked = Vec::new();
+            loop {
+                let page = uproot_fleet::Page {
+                    limit,
+                    offset: walked.len() as u64,
+                };
+                let got = s
+                    .compliance_hosts(name, as_of, grace, status, page)
+                    .await
+                    .unwrap();
+                let last = got.len() < limit as usize;
+                walked.extend(got);
+                if last {
+                    break;
+                }
+            }
+            assert_eq!(walked, want, "{name} at {as_of}, {status:?} by {limit}");
+        }
     }
     assert!(s
         .compliance_hosts(
@@ -928,6 +907,84 @@ async fn overdue_and_grace_period(env: Env) {
     // A host that did not exist yet is not listed.
     let c = compliance(s, "fresh-memo", &day(-1), 5).await;
     assert!(c.hosts.is_empty());
+    env.finish().await;
+}
+
+/// Hosts in every status, on both sides of the directive's deadline, first
+/// seen in an order unrelated to their ids: every page of
+/// `compliance_hosts` (the helper walks them 1, 2 and 3 rows at a time)
+/// must be the full listing's, filtered and worst first.
+async fn compliance_pages_across_groups(env: Env) {
+    let s = env.store.as_ref();
+    // Deadline day -30; with 20 days' grace, hosts first seen after day -50
+    // get their own (later) deadline, and open ones first seen before day
+    // -20 are overdue.
+    let memo = Directive {
+        name: "mid-memo".into(),
+        title: "Mid memo".into(),
+        issued: day(-60),
+        vendors: vec!["kaspersky".into()],
+        milestones: vec![Milestone {
+            name: "remove".into(),
+            day: 30,
+        }],
+        builtin: false,
+    };
+    s.add_directive(&memo, "admin").await.unwrap();
+    let offsets = [
+        -90, -10, -55, -45, -5, -70, -25, -15, -51, -49, -2, -35, -80, -21, -19, -60, -50, -20,
+    ];
+    for (i, off) in offsets.into_iter().enumerate() {
+        let name = format!("h{i:02}");
+        let h = enroll(s, &name).await;
+        let findings = match i % 4 {
+            0 => vec![kesl()],
+            1 => vec![],
+            2 => vec![kesl(), hisuite()],
+            _ => vec![agent()],
+        };
+        if i % 5 != 4 {
+            s.ingest_report(h, &report(&name, 1, findings))
+                .await
+                .unwrap();
+        }
+        if i % 6 == 0 {
+            s.ingest_report(h, &report(&name, 2, vec![])).await.unwrap();
+        }
+        env.raw_exec(&format!(
+            "UPDATE hosts SET first_seen = '{}T06:00:00Z' WHERE id = {h}",
+            day(off)
+        ))
+        .await
+        .unwrap();
+    }
+    let wid = s.add_waiver(&waiver("finding", &agent().id)).await.unwrap();
+    s.approve_waiver(wid, "ciso", &uproot_report::rfc3339_now())
+        .await
+        .unwrap();
+    let c = compliance(s, "mid-memo", &day(0), 20).await;
+    let seen: std::collections::BTreeSet<&str> =
+        c.hosts.iter().map(|h| h.status.as_str()).collect();
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        ["affected", "clean", "not-scanned", "overdue", "waived"]
+    );
+    // Deadlines differ within a status and do not follow the ids, so a
+    // page is not simply the next ids.
+    let clean: Vec<(&str, i64)> = c
+        .hosts
+        .iter()
+        .filter(|h| h.status == "clean")
+        .map(|h| (h.deadline.as_str(), h.host_id))
+        .collect();
+    assert!(
+        clean
+            .iter()
+            .any(|a| clean.iter().any(|b| a.0 < b.0 && a.1 > b.1)),
+        "{clean:?}"
+    );
+    // Before the deadline nobody is overdue; the grouping still holds.
+    compliance(s, "mid-memo", &day(-31), 20).await;
     env.finish().await;
 }
 
@@ -1268,6 +1325,7 @@ on_both!(
     unknown_host_does_not_sink_the_batch,
     compliance_as_of_is_reproducible,
     overdue_and_grace_period,
+    compliance_pages_across_groups,
     burndown_counts,
     rematch_opens_new_indicators,
     listings_and_pages,

@@ -473,13 +473,42 @@ async fn compute_compliance(state: &AppState, q: &ComplianceQuery) -> ApiResult<
         .await?)
 }
 
+/// Encodes a compliance document on a blocking thread: at 100k hosts it
+/// is megabytes of JSON or CSV, whose encoding (and freeing the host rows)
+/// would otherwise hold an async worker, and the dashboard pages queued on
+/// it, for a few hundred milliseconds. Returns the body and the document
+/// without its host rows (for headers and the audit trail).
+async fn encode_off_runtime(
+    mut c: Compliance,
+    encode: fn(&Compliance) -> Result<Vec<u8>, serde_json::Error>,
+) -> ApiResult<(Vec<u8>, Compliance)> {
+    tokio::task::spawn_blocking(move || {
+        let body = encode(&c)?;
+        c.hosts = Vec::new();
+        Ok::<_, serde_json::Error>((body, c))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)
+}
+
 /// `GET /api/v1/compliance`.
 pub(crate) async fn compliance(
     State(state): State<AppState>,
     _: Reader,
     ApiQuery(q): ApiQuery<ComplianceQuery>,
-) -> ApiResult<Json<Compliance>> {
-    Ok(Json(compute_compliance(&state, &q).await?))
+) -> ApiResult<Response> {
+    let c = compute_compliance(&state, &q).await?;
+    // The same compact JSON as axum's `Json`, encoded off the workers.
+    let (body, _) = encode_off_runtime(c, serde_json::to_vec).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 async fn record_export(state: &AppState, who: &Reader, c: &Compliance, format: &str) {
@@ -502,8 +531,8 @@ pub(crate) async fn export_json(
     ApiQuery(q): ApiQuery<ComplianceQuery>,
 ) -> ApiResult<Response> {
     let c = compute_compliance(&state, &q).await?;
+    let (body, c) = encode_off_runtime(c, serde_json::to_vec_pretty).await?;
     record_export(&state, &who, &c, "json").await;
-    let body = serde_json::to_vec_pretty(&c).map_err(ApiError::internal)?;
     Ok(download(&c, "json", "application/json", body))
 }
 
@@ -514,8 +543,8 @@ pub(crate) async fn export_csv(
     ApiQuery(q): ApiQuery<ComplianceQuery>,
 ) -> ApiResult<Response> {
     let c = compute_compliance(&state, &q).await?;
+    let (body, c) = encode_off_runtime(c, |c| Ok(compliance_csv(c).into_bytes())).await?;
     record_export(&state, &who, &c, "csv").await;
-    let body = compliance_csv(&c).into_bytes();
     Ok(download(&c, "csv", "text/csv; charset=utf-8", body))
 }
 

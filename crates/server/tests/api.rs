@@ -6,11 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use sqlx::Connection;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uproot_fleet::{Role, Store};
 use uproot_inventory::{Host, Inventory};
@@ -18,7 +16,6 @@ use uproot_matcher::{Evidence, Finding};
 use uproot_report::{CatalogInfo, Report};
 use uproot_server::{admin, ServeOptions, Settings, ShutdownHandle};
 
-static SEQ: AtomicUsize = AtomicUsize::new(0);
 const SECRET: &str = "test-enroll-secret-0123456789";
 const MAX_BODY: usize = 256 << 10;
 const MAX_REPORT: usize = 1 << 20;
@@ -35,37 +32,12 @@ async fn sqlite() -> (Arc<dyn Store>, Option<tempfile::TempDir>) {
 }
 
 async fn postgres() -> (Arc<dyn Store>, Option<tempfile::TempDir>) {
-    let urls: Vec<String> = match std::env::var("UPROOT_TEST_PG") {
-        Ok(u) => vec![u],
-        Err(_) => vec![
-            "postgres://postgres@127.0.0.1:5432/test".into(),
-            "postgres://root@127.0.0.1:5432/test".into(),
-        ],
-    };
-    let schema = format!(
-        "uproot_srv_{}_{}",
-        std::process::id(),
-        SEQ.fetch_add(1, Ordering::SeqCst)
-    );
-    let mut errors = Vec::new();
-    for url in urls {
-        if let Ok(mut c) = sqlx::PgConnection::connect(&url).await {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP SCHEMA IF EXISTS {schema} CASCADE"
-            )))
-            .execute(&mut c)
-            .await;
-        }
-        match uproot_fleet::PgStore::open_in_schema(&url, &schema).await {
-            Ok(s) => return (Arc::new(s), None),
-            Err(e) => errors.push(format!("{url}: {e}")),
-        }
-    }
-    panic!(
-        "PostgreSQL is required for the server API tests and is not reachable ({}). \
-         Start it with scripts/ci-services, or set UPROOT_TEST_PG.",
-        errors.join("; ")
-    );
+    // The schema outlives the test, as its server does; a later run of a
+    // process with the same id replaces it.
+    let (_, store) = uproot_fleet::test_support::PgSchema::with_store("uproot_srv")
+        .await
+        .unwrap_or_else(|e| panic!("server API tests: {e}"));
+    (Arc::new(store), None)
 }
 
 // --- a server ---------------------------------------------------------------

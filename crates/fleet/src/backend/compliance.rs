@@ -9,6 +9,17 @@ fn vendor_in(vendors: &[String], start: usize) -> String {
     }
 }
 
+/// Where a compliance host page's order and statuses change: `bound` (the
+/// as-of instant), `late` (hosts first seen before it and with open findings
+/// are overdue; empty when the directive's deadline has not passed) and
+/// `dcut` (hosts first seen after it have their own deadline, first-seen
+/// day + grace; the others share the directive's).
+struct Cut<'a> {
+    bound: &'a str,
+    late: &'a str,
+    dcut: &'a str,
+}
+
 /// Hosts re-matched per transaction.
 const REMATCH_CHUNK: i64 = 64;
 
@@ -37,6 +48,76 @@ fn stored_inventories(
         .collect()
 }
 
+/// One host's compliance row.
+fn host_compliance(
+    host_id: i64,
+    name: String,
+    first_seen: String,
+    deadline: String,
+    status: &str,
+    counts: tracking::Counts,
+) -> crate::HostCompliance {
+    crate::HostCompliance {
+        host_id,
+        name,
+        first_seen,
+        deadline,
+        status: status.to_owned(),
+        open: counts.open,
+        waived: counts.waived,
+        resolved: counts.resolved,
+    }
+}
+
+/// The per-host compliance rows of [`StoreTy::do_compliance`] and their
+/// totals, from `hosts` rows `(id, name, first_seen, first_report_at)` and
+/// each host's in-scope finding counts at `bound`.
+fn compliance_rows(
+    rows: &[DbRow],
+    by_host: &HashMap<i64, tracking::Counts>,
+    bound: &str,
+    directive_deadline: &str,
+    grace_days: u32,
+) -> Result<(crate::ComplianceTotals, Vec<crate::HostCompliance>)> {
+    let as_of_date = &bound[..10];
+    let mut totals = crate::ComplianceTotals::default();
+    let mut hosts = Vec::with_capacity(rows.len());
+    // Hosts enrolled on the same day share a deadline.
+    let mut deadlines: HashMap<String, String> = HashMap::new();
+    for r in rows {
+        let id: i64 = r.try_get(0)?;
+        let counts = by_host.get(&id).copied().unwrap_or_default();
+        let first_seen: String = r.try_get(2)?;
+        let first_report: Option<String> = r.try_get(3)?;
+        let scanned = first_report.is_some_and(|t| t.as_str() <= bound);
+        let day = first_seen.get(..10).unwrap_or(&first_seen).to_owned();
+        let deadline = match deadlines.get(&day) {
+            Some(d) => d.clone(),
+            None => {
+                let d = tracking::host_deadline(directive_deadline, &day, grace_days)?;
+                deadlines.insert(day, d.clone());
+                d
+            }
+        };
+        let status = tracking::host_status(scanned, counts, as_of_date, &deadline);
+        totals.hosts += 1;
+        totals.scanned += u64::from(scanned);
+        match status {
+            "clean" => totals.clean += 1,
+            "affected" => totals.affected += 1,
+            "waived" => totals.waived += 1,
+            "overdue" => totals.overdue += 1,
+            _ => {}
+        }
+        totals.findings_open += counts.open;
+        totals.findings_waived += counts.waived;
+        totals.findings_resolved += counts.resolved;
+        let name = r.try_get(1)?;
+        hosts.push(host_compliance(id, name, first_seen, deadline, status, counts));
+    }
+    Ok((totals, hosts))
+}
+
 /// Runs CPU work that borrows from the caller without stalling the other
 /// tasks on this worker: on a multi-threaded runtime the worker hands its
 /// queue to another thread first (`spawn_blocking` would need `'static`
@@ -51,19 +132,24 @@ fn off_the_workers<T>(f: impl FnOnce() -> T) -> T {
 }
 
 impl StoreTy {
-    /// SQL for `(host_id, state)` of every in-scope finding at `bound`, with
-    /// `bound` as `$1` and the directive's vendors from `$2`.
-    async fn states_sql(&self, directive: &Directive, bound: &str) -> Result<String> {
-        // When nothing happened after `as_of`, the current states are the
-        // states at `as_of`: read them from `findings` instead of replaying
-        // the history (the dashboard's common case).
+    /// Whether the current finding states are the states at `bound`: true
+    /// when nothing happened after it (the dashboard's common case), so
+    /// compliance reads `findings` instead of replaying the history.
+    async fn states_are_current(&self, bound: &str) -> Result<bool> {
         let latest: Option<String> = sqlx::query("SELECT MAX(at) FROM finding_events")
             .fetch_one(&self.pool)
             .await?
             .try_get(0)?;
-        let current = latest.as_deref().is_none_or(|l| l <= bound);
+        Ok(latest.as_deref().is_none_or(|l| l <= bound))
+    }
+
+    /// SQL for `(host_id, state)` of every in-scope finding at `$1`, with
+    /// the directive's vendors from `$2`: read from `findings` when the
+    /// states are `current` ([`Self::states_are_current`]), else replayed
+    /// from the history.
+    fn states_sql(directive: &Directive, current: bool) -> String {
         let vendors = vendor_in(&directive.vendors, 2);
-        Ok(if current {
+        if current {
             format!("SELECT host_id, state FROM findings WHERE first_seen <= $1 AND {vendors}")
         } else {
             format!(
@@ -71,7 +157,7 @@ impl StoreTy {
                    (PARTITION BY host_id, finding_id ORDER BY at DESC, id DESC) AS rn \
                    FROM finding_events WHERE at <= $1 AND {vendors}) last WHERE rn = 1"
             )
-        })
+        }
     }
 
     async fn do_compliance_summary(
@@ -84,7 +170,7 @@ impl StoreTy {
         let bound = tracking::as_of_bound(as_of)?;
         let as_of_date = &bound[..10];
         let directive_deadline = tracking::directive_deadline(&directive)?;
-        let states = self.states_sql(&directive, &bound).await?;
+        let states = Self::states_sql(&directive, self.states_are_current(&bound).await?);
         // Hosts grouped by what decides their status: first-seen day
         // (deadline), scanned, any open, any waived. Hosts with in-scope
         // findings come from joining the (few) hosts that have them; the
@@ -96,17 +182,6 @@ impl StoreTy {
             "SELECT SUBSTR(h.first_seen, 1, 10) AS day, CAST(SUM({scanned_sql}) AS BIGINT) AS scanned, \
                COUNT(*) AS n FROM hosts h WHERE h.first_seen <= $1 GROUP BY SUBSTR(h.first_seen, 1, 10)"
         );
-        let mut groups: HashMap<(String, bool), u64> = HashMap::new();
-        for r in sqlx::query(sqlx::AssertSqlSafe(all_sql))
-            .bind(bound.clone())
-            .fetch_all(&self.pool)
-            .await?
-        {
-            let day: String = r.try_get("day")?;
-            let (scanned, n) = (count(&r, "scanned")?, count(&r, "n")?);
-            groups.insert((day.clone(), true), scanned);
-            groups.insert((day, false), n.saturating_sub(scanned));
-        }
         let sql = format!(
             "WITH c AS (SELECT host_id, \
                SUM(CASE WHEN state IN ('open', 'reopened') THEN 1 ELSE 0 END) AS open_n, \
@@ -125,6 +200,21 @@ impl StoreTy {
         for v in &directive.vendors {
             q = q.bind(v.clone());
         }
+        // Each query scans the hosts once: on two connections at once, a
+        // cold dashboard page waits for the slower, not for both.
+        let (all_rows, with_findings) = tokio::try_join!(
+            sqlx::query(sqlx::AssertSqlSafe(all_sql))
+                .bind(bound.clone())
+                .fetch_all(&self.pool),
+            q.fetch_all(&self.pool),
+        )?;
+        let mut groups: HashMap<(String, bool), u64> = HashMap::new();
+        for r in &all_rows {
+            let day: String = r.try_get("day")?;
+            let (scanned, n) = (count(r, "scanned")?, count(r, "n")?);
+            groups.insert((day.clone(), true), scanned);
+            groups.insert((day, false), n.saturating_sub(scanned));
+        }
         let mut totals = crate::ComplianceTotals::default();
         let mut add = |day: &str, scanned: bool, flags: tracking::Counts, n: u64| -> Result<()> {
             let deadline = tracking::host_deadline(&directive_deadline, day, grace_days)?;
@@ -140,7 +230,7 @@ impl StoreTy {
             Ok(())
         };
         let (mut open, mut waived, mut resolved) = (0, 0, 0);
-        for r in q.fetch_all(&self.pool).await? {
+        for r in with_findings {
             let day: String = r.try_get("day")?;
             let scanned = count(&r, "scanned")? > 0;
             let n = count(&r, "n")?;
@@ -208,7 +298,153 @@ impl StoreTy {
             String::new()
         };
         let dcut = tracking::date_minus(&directive_deadline, grace_days)?;
-        let states = self.states_sql(&directive, &bound).await?;
+        let cut = Cut {
+            bound: &bound,
+            late: &late,
+            dcut: &dcut,
+        };
+        let current = self.states_are_current(&bound).await?;
+        let rows = if current && SEGMENTED_HOST_PAGES {
+            self.segmented_hosts_page(&directive, &cut, want, page)
+                .await?
+        } else {
+            self.ranked_hosts_page(&directive, &cut, want, page, current)
+                .await?
+        };
+        let mut hosts = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let counts = tracking::Counts {
+                open: count(r, "open_n")?,
+                waived: count(r, "waived_n")?,
+                resolved: count(r, "resolved_n")?,
+            };
+            let first_seen: String = r.try_get("first_seen")?;
+            let first_report: Option<String> = r.try_get("first_report_at")?;
+            let scanned = first_report.is_some_and(|t| t <= bound);
+            let day = first_seen.get(..10).unwrap_or(&first_seen);
+            let deadline = tracking::host_deadline(&directive_deadline, day, grace_days)?;
+            let status = tracking::host_status(scanned, counts, as_of_date, &deadline);
+            let (id, name) = (r.try_get("id")?, r.try_get("name")?);
+            hosts.push(host_compliance(id, name, first_seen, deadline, status, counts));
+        }
+        Ok(hosts)
+    }
+
+    /// [`Self::do_compliance_hosts`] from the current findings, without
+    /// ranking every host (PostgreSQL; see `SEGMENTED_HOST_PAGES`): each
+    /// status (worst first) is split at `dcut` into hosts sharing the
+    /// directive's deadline (in id order, the primary key) and later ones
+    /// (in first-seen day and id order, `hosts_day_id` from migration 5).
+    /// Each of those segments is read in its order up to offset + limit
+    /// rows, testing findings per host through `findings(host_id, state)`,
+    /// so a page near the front reads a few hundred hosts, not 100k; the
+    /// page is cut from their union in the same (worst, deadline, id)
+    /// order, and only its rows' counts are read.
+    async fn segmented_hosts_page(
+        &self,
+        directive: &Directive,
+        cut: &Cut<'_>,
+        want: Option<u8>,
+        page: crate::Page,
+    ) -> Result<Vec<DbRow>> {
+        let n = 2 + directive.vendors.len();
+        let (late_p, dcut_p, top_p, lim_p, off_p) = (n, n + 1, n + 2, n + 3, n + 4);
+        let vendors = if directive.vendors.is_empty() {
+            "1 = 0".to_owned()
+        } else {
+            format!("f.{}", vendor_in(&directive.vendors, 2))
+        };
+        // Host `host`'s in-scope findings in `states`.
+        let of = |host: &str, states: &str| {
+            format!(
+                "FROM findings f WHERE f.host_id = {host}.id AND f.first_seen <= $1 \
+                 AND {vendors} AND f.state IN ({states})"
+            )
+        };
+        let any = |states: &str| format!("EXISTS (SELECT 1 {})", of("h", states));
+        let open = any("'open', 'reopened'");
+        let waived = any("'waived'");
+        let any_live = any("'open', 'reopened', 'waived'");
+        const SCANNED: &str = "h.first_report_at <= $1";
+        const DAY: &str = "SUBSTR(h.first_seen, 1, 10)";
+        // The same partition as `tracking::host_status`, by rank.
+        let rank_sql = |rank: u8| match rank {
+            0 => format!("{SCANNED} AND {DAY} < ${late_p} AND {open}"),
+            1 => format!("{SCANNED} AND {DAY} >= ${late_p} AND {open}"),
+            2 => "(h.first_report_at IS NULL OR h.first_report_at > $1)".to_owned(),
+            3 => format!("{SCANNED} AND NOT {open} AND {waived}"),
+            _ => format!("{SCANNED} AND NOT {any_live}"),
+        };
+        let ranks: Vec<u8> = match want {
+            Some(r) => vec![r],
+            None => vec![0, 1, 2, 3],
+        };
+        let mut segments = Vec::with_capacity(ranks.len() * 2);
+        for rank in ranks {
+            let cond = rank_sql(rank);
+            let parts = [
+                (format!("{DAY} <= ${dcut_p}"), "''".to_owned(), "h.id".to_owned()),
+                (format!("{DAY} > ${dcut_p}"), DAY.to_owned(), format!("{DAY}, h.id")),
+            ];
+            for (part, dkey, order) in parts {
+                segments.push(format!(
+                    "SELECT * FROM (SELECT h.id, h.name, h.first_seen, h.first_report_at, \
+                       {rank} AS worst, {dkey} AS dkey FROM hosts h \
+                       WHERE h.first_seen <= $1 AND {part} AND {cond} \
+                       ORDER BY {order} LIMIT ${top_p}) s{}",
+                    segments.len()
+                ));
+            }
+        }
+        let count_of = |states: &str| format!("(SELECT COUNT(*) {})", of("p", states));
+        let sql = format!(
+            "WITH pick AS ({}), \
+             page AS (SELECT * FROM pick ORDER BY worst, dkey, id LIMIT ${lim_p} OFFSET ${off_p}) \
+             SELECT p.id, p.name, p.first_seen, p.first_report_at, {} AS open_n, {} AS waived_n, \
+               {} AS resolved_n FROM page p ORDER BY p.worst, p.dkey, p.id",
+            segments.join(" UNION ALL "),
+            count_of("'open', 'reopened'"),
+            count_of("'waived'"),
+            count_of("'resolved'"),
+        );
+        let (limit, offset) = page_binds(page);
+        let top = offset.saturating_add(limit);
+        self.cut_rows(sql, directive, cut, &[top, limit, offset])
+            .await
+    }
+
+    /// Runs a host page's `sql`, whose binds are the as-of bound, the
+    /// directive's vendors, `late`, `dcut` and then `tail`.
+    async fn cut_rows(
+        &self,
+        sql: String,
+        directive: &Directive,
+        cut: &Cut<'_>,
+        tail: &[i64],
+    ) -> Result<Vec<DbRow>> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(cut.bound.to_owned());
+        for v in &directive.vendors {
+            q = q.bind(v.clone());
+        }
+        q = q.bind(cut.late.to_owned()).bind(cut.dcut.to_owned());
+        for &n in tail {
+            q = q.bind(n);
+        }
+        Ok(q.fetch_all(&self.pool).await?)
+    }
+
+    /// [`Self::do_compliance_hosts`] by ranking every in-scope host in SQL
+    /// and cutting the page from that: the finding states are `current`
+    /// ones or replayed from the history.
+    async fn ranked_hosts_page(
+        &self,
+        directive: &Directive,
+        cut: &Cut<'_>,
+        want: Option<u8>,
+        page: crate::Page,
+        current: bool,
+    ) -> Result<Vec<DbRow>> {
+        let states = Self::states_sql(directive, current);
         let n = 2 + directive.vendors.len();
         let (late_p, dcut_p, lim_p, off_p) = (n, n + 1, n + 2, n + 3);
         const COLS: &str = "h.id, h.name, h.first_seen, h.first_report_at";
@@ -250,42 +486,7 @@ impl StoreTy {
              WHERE {filter} ORDER BY worst, dkey, id LIMIT ${lim_p} OFFSET ${off_p}"
         );
         let (limit, offset) = page_binds(page);
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(bound.clone());
-        for v in &directive.vendors {
-            q = q.bind(v.clone());
-        }
-        let rows = q
-            .bind(late)
-            .bind(dcut)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?;
-        let mut hosts = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let counts = tracking::Counts {
-                open: count(r, "open_n")?,
-                waived: count(r, "waived_n")?,
-                resolved: count(r, "resolved_n")?,
-            };
-            let first_seen: String = r.try_get("first_seen")?;
-            let first_report: Option<String> = r.try_get("first_report_at")?;
-            let scanned = first_report.is_some_and(|t| t <= bound);
-            let day = first_seen.get(..10).unwrap_or(&first_seen);
-            let deadline = tracking::host_deadline(&directive_deadline, day, grace_days)?;
-            let status = tracking::host_status(scanned, counts, as_of_date, &deadline);
-            hosts.push(crate::HostCompliance {
-                host_id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                first_seen,
-                deadline,
-                status: status.to_owned(),
-                open: counts.open,
-                waived: counts.waived,
-                resolved: counts.resolved,
-            });
-        }
-        Ok(hosts)
+        self.cut_rows(sql, directive, cut, &[limit, offset]).await
     }
 
     async fn do_compliance(
@@ -296,9 +497,9 @@ impl StoreTy {
     ) -> Result<crate::Compliance> {
         let directive = self.directive_named(name).await?;
         let bound = tracking::as_of_bound(as_of)?;
-        let as_of_date = &bound[..10];
+        let as_of_date = bound[..10].to_owned();
         let directive_deadline = tracking::directive_deadline(&directive)?;
-        let states = self.states_sql(&directive, &bound).await?;
+        let states = Self::states_sql(&directive, self.states_are_current(&bound).await?);
         // Two plain queries merged here: SQLite joins a grouped CTE to 100k
         // hosts several times slower than it runs them apart.
         let sql = format!(
@@ -327,52 +528,18 @@ impl StoreTy {
         .bind(bound.clone())
         .fetch_all(&self.pool)
         .await?;
-        let mut totals = crate::ComplianceTotals::default();
-        let mut hosts = Vec::with_capacity(rows.len());
-        // Hosts enrolled on the same day share a deadline.
-        let mut deadlines: HashMap<String, String> = HashMap::new();
-        for r in &rows {
-            let id: i64 = r.try_get(0)?;
-            let counts = by_host.get(&id).copied().unwrap_or_default();
-            let first_seen: String = r.try_get(2)?;
-            let first_report: Option<String> = r.try_get(3)?;
-            let scanned = first_report.is_some_and(|t| t <= bound);
-            let day = first_seen.get(..10).unwrap_or(&first_seen).to_owned();
-            let deadline = match deadlines.get(&day) {
-                Some(d) => d.clone(),
-                None => {
-                    let d = tracking::host_deadline(&directive_deadline, &day, grace_days)?;
-                    deadlines.insert(day, d.clone());
-                    d
-                }
-            };
-            let status = tracking::host_status(scanned, counts, as_of_date, &deadline);
-            totals.hosts += 1;
-            totals.scanned += u64::from(scanned);
-            match status {
-                "clean" => totals.clean += 1,
-                "affected" => totals.affected += 1,
-                "waived" => totals.waived += 1,
-                "overdue" => totals.overdue += 1,
-                _ => {}
-            }
-            totals.findings_open += counts.open;
-            totals.findings_waived += counts.waived;
-            totals.findings_resolved += counts.resolved;
-            hosts.push(crate::HostCompliance {
-                host_id: id,
-                name: r.try_get(1)?,
-                first_seen,
-                deadline,
-                status: status.to_owned(),
-                open: counts.open,
-                waived: counts.waived,
-                resolved: counts.resolved,
-            });
-        }
+        // A row per host (100k): decoded on a blocking thread, so a full
+        // compliance read does not hold up the async workers (dashboard
+        // pages, ingest) meanwhile.
+        let (deadline, at) = (directive_deadline.clone(), bound.clone());
+        let (totals, hosts) = tokio::task::spawn_blocking(move || {
+            compliance_rows(&rows, &by_host, &at, &deadline, grace_days)
+        })
+        .await
+        .map_err(|e| Error::with(ErrorKind::Database, "compliance worker failed", e))??;
         Ok(crate::Compliance {
             schema: "uproot.compliance/1".into(),
-            milestones: tracking::milestones(&directive, as_of_date)?,
+            milestones: tracking::milestones(&directive, &as_of_date)?,
             directive,
             as_of: as_of.to_owned(),
             grace_days,

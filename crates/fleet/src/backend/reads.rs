@@ -14,12 +14,15 @@ fn contains_pattern(s: &str) -> String {
     p
 }
 
-/// Host listing filter on `hosts h`, with the name pattern bound as `$1`.
+/// Host listing filter on `hosts h`, with the name pattern bound as `$1`
+/// (NULL, and not tested per row, when there is no `name` filter: a plain
+/// `LOWER(name) LIKE $1` is what PostgreSQL's trigram index, migration 5,
+/// can answer, which `$1 IS NULL OR …` would hide from a generic plan).
 /// Status filters are driven from the findings (a few rows per affected
 /// host, through `findings(state, host_id)`), not probed once per host:
 /// at 100k hosts that is the difference between one small set and 100k
 /// index probes for every page and its count.
-fn host_filter_sql(status: Option<&str>) -> Result<String> {
+fn host_filter_sql(status: Option<&str>, by_name: bool) -> Result<String> {
     const LIVE: &str = "SELECT host_id FROM findings WHERE state IN ('open', 'reopened')";
     const WAIVED: &str = "SELECT host_id FROM findings WHERE state = 'waived'";
     const UNRESOLVED: &str = "SELECT host_id FROM findings WHERE state <> 'resolved'";
@@ -35,7 +38,8 @@ fn host_filter_sql(status: Option<&str>) -> Result<String> {
             ))
         }
     };
-    Ok(format!("($1 IS NULL OR {NAME_LIKE}){status}"))
+    let name = if by_name { NAME_LIKE } else { "$1 IS NULL" };
+    Ok(format!("{name}{status}"))
 }
 
 fn page_binds(page: crate::Page) -> (i64, i64) {
@@ -183,24 +187,32 @@ impl StoreTy {
         filter: &crate::HostFilter,
         page: crate::Page,
     ) -> Result<(Vec<crate::HostSummary>, u64)> {
-        let cond = host_filter_sql(filter.status.as_deref())?;
         let name = filter
             .name
             .as_deref()
             .filter(|n| !n.is_empty())
             .map(contains_pattern);
+        let cond = host_filter_sql(filter.status.as_deref(), name.is_some())?;
         let (limit, offset) = page_binds(page);
         // The page is cut first, so the per-host counts (index probes on
         // findings(host_id, state)) run only for the rows returned.
         let sql = format!(
             "WITH page AS (SELECT h.id, h.name, h.machine_id, h.os, h.first_seen, h.last_seen, h.last_report_at                FROM hosts h WHERE {cond} ORDER BY h.id LIMIT $2 OFFSET $3)              SELECT p.*,                (SELECT COUNT(*) FROM findings f WHERE f.host_id = p.id AND f.state IN ('open', 'reopened')) AS open_n,                (SELECT COUNT(*) FROM findings f WHERE f.host_id = p.id AND f.state = 'waived') AS waived_n,                (SELECT COUNT(*) FROM findings f WHERE f.host_id = p.id AND f.state = 'resolved') AS resolved_n              FROM page p ORDER BY p.id"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(name.clone())
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await?;
+        let total_sql = format!("SELECT COUNT(*) FROM hosts h WHERE {cond}");
+        // The page and the count each read the hosts; on two connections
+        // at once, a deep page waits for the slower, not for both.
+        let (rows, total) = tokio::try_join!(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(name.clone())
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&self.pool),
+            sqlx::query(sqlx::AssertSqlSafe(total_sql))
+                .bind(name)
+                .fetch_one(&self.pool),
+        )?;
+        let total: i64 = total.try_get(0)?;
         let list = rows
             .iter()
             .map(|r| {
@@ -213,12 +225,6 @@ impl StoreTy {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let total_sql = format!("SELECT COUNT(*) FROM hosts h WHERE {cond}");
-        let total: i64 = sqlx::query(sqlx::AssertSqlSafe(total_sql))
-            .bind(name)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
         Ok((list, total.max(0) as u64))
     }
 

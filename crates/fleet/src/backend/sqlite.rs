@@ -18,6 +18,15 @@ const FOR_UPDATE: &str = "";
 /// per-row LOWER() call.
 const NAME_LIKE: &str = "h.name LIKE $1 ESCAPE '\\'";
 
+/// Whether a compliance host page is read status by status in index order
+/// (`segmented_hosts_page`) rather than by ranking every host. Not here:
+/// SQLite has no statistics (nothing runs ANALYZE), so it walks the hosts
+/// in deadline order even for a status few or no hosts have (100k probes
+/// per empty status, and a directive page asks for four), and it tests
+/// findings per host through `findings_vendor`, every finding of the
+/// vendor for each host. Ranking every host is 20-50 ms at 100k hosts.
+const SEGMENTED_HOST_PAGES: bool = false;
+
 fn migrator() -> sqlx::migrate::Migrator {
     crate::migrations::migrator(crate::migrations::SQLITE)
 }

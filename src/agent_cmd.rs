@@ -206,15 +206,24 @@ fn update_catalog(dir: &Path, catalog: &crate::cli::CatalogOpt) {
             uproot_agent::Timeouts::default(),
         )?;
         let bundles = uproot_bundle::default_dir();
-        // Only claim to have the bundle while one is installed: after a
-        // local removal the agent downloads it again.
-        let known = uproot_agent::known_catalog_etag(dir)
-            .filter(|_| uproot_bundle::installed_version(&bundles, &trusted).is_some());
+        // The tag is sent only while the catalog in force is at least the
+        // version it named: after a local removal of a newer bundle the
+        // agent downloads it again.
+        let builtin = uproot_bundle::Catalog::builtin()?.version();
+        let in_force = std::cmp::max(
+            uproot_bundle::installed_version(&bundles, &trusted),
+            uproot_bundle::BundleVersion::new(&builtin, 0).ok(),
+        );
+        let known = uproot_agent::known_catalog_etag(dir).filter(|k| {
+            k.version
+                .parse::<uproot_bundle::BundleVersion>()
+                .is_ok_and(|v| in_force.as_ref().is_some_and(|f| v <= *f))
+        });
         let fetched = match uproot_agent::fetch_catalog_bundle(
             &client,
             &state.token,
             &trusted,
-            known.as_deref(),
+            known.as_ref().map(|k| k.etag.as_str()),
         )? {
             uproot_agent::CatalogFetch::Fetched(f) => f,
             _ => return Ok(None),
@@ -225,7 +234,11 @@ fn update_catalog(dir: &Path, catalog: &crate::cli::CatalogOpt) {
             Err(uproot_bundle::BundleError::Downgrade { .. }) => None,
             Err(e) => return Err(e.into()),
         };
-        uproot_agent::remember_catalog_etag(dir, fetched.etag.as_deref())?;
+        let remembered = fetched.etag.map(|etag| uproot_agent::KnownBundle {
+            etag,
+            version: fetched.bundle.version.to_string(),
+        });
+        uproot_agent::remember_catalog_etag(dir, remembered.as_ref())?;
         Ok(outcome)
     })();
     match result {

@@ -142,6 +142,7 @@ fn locations(sources: &[uproot_net::Source]) -> String {
         .iter()
         .filter_map(|s| s.mac_from.as_deref())
         .collect();
+    notes.sort_unstable();
     notes.dedup();
     if !notes.is_empty() {
         out = format!("{out} (MAC from {})", notes.join("; "));

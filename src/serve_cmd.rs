@@ -122,6 +122,9 @@ async fn serve(args: &ServeArgs) -> Result<i32> {
     let store = uproot_fleet::open(&args.database)
         .await
         .with_context(|| format!("opening {}", args.database))?;
+    for n in store.notices() {
+        eprintln!("uproot serve: note: {n}");
+    }
     let opts = ServeOptions {
         listen: args.listen.clone(),
         tls: args

@@ -257,7 +257,11 @@ fn agents_install_the_catalog_bundle_the_server_publishes() {
     // The server's ETag is kept; the next run revalidates (304) and has
     // nothing to install or complain about.
     let tag = uproot_agent::known_catalog_etag(&b).expect("etag kept");
-    assert!(tag.starts_with("\"sha256:"), "{tag}");
+    assert!(tag.etag.starts_with("\"sha256:"), "{tag:?}");
+    assert_eq!(
+        tag.version.parse::<uproot_bundle::BundleVersion>(),
+        support::NEXT_VERSION.parse()
+    );
     let out = agent(&b, &["--trusted-key", pubkey.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("catalog"), "{err}");

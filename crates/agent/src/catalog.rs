@@ -61,25 +61,43 @@ pub fn fetch_catalog_bundle(
 }
 
 /// The file, in the agent's state directory, that keeps the ETag of the
-/// bundle last installed (or found not newer), so the next check can be a
-/// 304. Losing it costs one download, nothing else.
+/// bundle last dealt with (installed, or found not newer than the catalog in
+/// force) and that bundle's version. Losing it costs one download.
 pub fn catalog_etag_path(dir: &Path) -> PathBuf {
     dir.join("catalog-bundle.etag")
 }
 
-/// The ETag kept by [`remember_catalog_etag`], if any and readable.
-pub fn known_catalog_etag(dir: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(catalog_etag_path(dir)).ok()?;
-    let tag = text.trim();
-    // A tag is one short header value; anything else is not ours.
-    (!tag.is_empty() && tag.len() <= 200 && tag.is_ascii()).then(|| tag.to_owned())
+/// What [`remember_catalog_etag`] kept: the server's ETag and the version of
+/// the bundle it named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownBundle {
+    /// The ETag, quotes included.
+    pub etag: String,
+    /// `BundleVersion` text of that bundle.
+    pub version: String,
 }
 
-/// Keeps `etag` for the next check; `None` forgets it.
-pub fn remember_catalog_etag(dir: &Path, etag: Option<&str>) -> Result<()> {
+/// The ETag and version kept by [`remember_catalog_etag`], if readable.
+pub fn known_catalog_etag(dir: &Path) -> Option<KnownBundle> {
+    let text = std::fs::read_to_string(catalog_etag_path(dir)).ok()?;
+    let (etag, version) = text.trim_end().split_once('\t')?;
+    // A tag is one short header value; anything else is not ours.
+    let ok = !etag.is_empty() && etag.len() <= 200 && etag.is_ascii() && !version.is_empty();
+    ok.then(|| KnownBundle {
+        etag: etag.to_owned(),
+        version: version.to_owned(),
+    })
+}
+
+/// Keeps `known` for the next check; `None` forgets it.
+pub fn remember_catalog_etag(dir: &Path, known: Option<&KnownBundle>) -> Result<()> {
     let path = catalog_etag_path(dir);
-    match etag {
-        Some(tag) => crate::fsutil::write_atomic(&path, format!("{tag}\n").as_bytes(), None),
+    match known {
+        Some(k) => crate::fsutil::write_atomic(
+            &path,
+            format!("{}\t{}\n", k.etag, k.version).as_bytes(),
+            None,
+        ),
         None => match std::fs::remove_file(&path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(Error::Io { path, source: e })

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 pub use backoff::{jitter_interval, parse_duration, Backoff};
 pub use catalog::{
     catalog_etag_path, fetch_catalog_bundle, known_catalog_etag, remember_catalog_etag,
-    CatalogFetch, FetchedBundle,
+    CatalogFetch, FetchedBundle, KnownBundle,
 };
 pub use client::{BundleResponse, Client, HostFacts, Outcome, Timeouts};
 pub use error::{Error, Result};

@@ -131,12 +131,18 @@ fn a_known_etag_turns_the_check_into_a_304() {
     let stale = fetch_catalog_bundle(&client, "uph_t", &trusted, Some("\"sha256:old\""));
     assert_eq!(fetched(stale).bundle.version.to_string(), "2099.1.1");
 
-    // The agent keeps the tag in its state directory between runs.
+    // The agent keeps the tag, with the version it named, between runs.
     let dir = tmp.path().join("agent");
     std::fs::create_dir_all(&dir).unwrap();
     assert_eq!(uproot_agent::known_catalog_etag(&dir), None);
-    uproot_agent::remember_catalog_etag(&dir, Some(tag)).unwrap();
-    assert_eq!(uproot_agent::known_catalog_etag(&dir).as_deref(), Some(tag));
-    uproot_agent::remember_catalog_etag(&dir, None).unwrap();
+    let k = uproot_agent::KnownBundle {
+        etag: tag.into(),
+        version: "2099.1.1".into(),
+    };
+    uproot_agent::remember_catalog_etag(&dir, Some(&k)).unwrap();
+    assert_eq!(uproot_agent::known_catalog_etag(&dir), Some(k));
+    std::fs::write(uproot_agent::catalog_etag_path(&dir), "garbage").unwrap();
     assert_eq!(uproot_agent::known_catalog_etag(&dir), None);
+    uproot_agent::remember_catalog_etag(&dir, None).unwrap();
+    assert!(!uproot_agent::catalog_etag_path(&dir).exists());
 }

@@ -37,10 +37,15 @@ pub fn add_days(date: &str, days: i64) -> Option<String> {
     date_of_days(days_from_civil(date)?.checked_add(days)?)
 }
 
-/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`; out-of-range
-/// instants are clamped to the epoch rather than failing a report.
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`, saturating at the
+/// years 0000 and 9999 (a corrupt timestamp must not stop a report).
 pub fn rfc3339(secs: i64) -> String {
-    let t = OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let t = OffsetDateTime::from_unix_timestamp(secs).unwrap_or(if secs < 0 {
+        OffsetDateTime::new_utc(Date::MIN, time::Time::MIDNIGHT)
+    } else {
+        OffsetDateTime::new_utc(Date::MAX, time::Time::MIDNIGHT)
+            .replace_time(time::Time::from_hms(23, 59, 59).unwrap_or(time::Time::MIDNIGHT))
+    });
     format!(
         "{}T{:02}:{:02}:{:02}Z",
         show(t.date()),
@@ -50,9 +55,18 @@ pub fn rfc3339(secs: i64) -> String {
     )
 }
 
-/// A file or clock time as [`rfc3339`].
+/// A file or clock time as [`rfc3339`]. Never panics: file times far
+/// outside the calendar (a hostile `touch -d`) saturate like [`rfc3339`].
 pub fn rfc3339_of(t: std::time::SystemTime) -> String {
-    rfc3339(OffsetDateTime::from(t).unix_timestamp())
+    rfc3339(unix_secs(t))
+}
+
+/// Seconds since the epoch of `t`, negative before it, saturating.
+pub fn unix_secs(t: std::time::SystemTime) -> i64 {
+    match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => i64::try_from(e.duration().as_secs()).map_or(i64::MIN, |s| -s),
+    }
 }
 
 #[cfg(test)]
@@ -75,6 +89,12 @@ mod tests {
         assert_eq!(date_of_days(-1).as_deref(), Some("1969-12-31"));
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(1_709_210_096), "2024-02-29T12:34:56Z");
+        assert_eq!(rfc3339(i64::MAX), "9999-12-31T23:59:59Z");
+        assert!(
+            rfc3339(i64::MIN).starts_with("-9999-01-01") || rfc3339(i64::MIN).starts_with("0000")
+        );
+        let far = std::time::UNIX_EPOCH + std::time::Duration::from_secs(300_000_000_000);
+        assert_eq!(rfc3339_of(far), "9999-12-31T23:59:59Z");
         assert_eq!(
             rfc3339_of(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_716_163_200)),
             "2024-05-20T00:00:00Z"

@@ -23,7 +23,7 @@ use uproot_catalog::Catalog;
 use uproot_inventory::Inventory;
 use uproot_matcher::Finding;
 
-pub use dates::{add_days, date_of_days, days_from_civil, rfc3339, rfc3339_of};
+pub use dates::{add_days, date_of_days, days_from_civil, rfc3339, rfc3339_of, unix_secs};
 pub use factors::{factors_for, FACTORS};
 
 /// One reason a finding is risky, with its weight.

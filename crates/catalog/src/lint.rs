@@ -258,12 +258,41 @@ fn check_date(d: &mut Vec<Diagnostic>, file: &str, item: &str, date: &str) {
     }
 }
 
-/// True for a plausible `YYYY-MM-DD` date.
+/// True for a real `YYYY-MM-DD` calendar day between 1900 and 2199: an
+/// impossible date (2023-02-30) would pass here and then drop the
+/// authority's deadlines from every assessment.
 pub fn is_date(s: &str) -> bool {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;
     }
-    let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().ok();
-    matches!((num(0..4), num(5..7), num(8..10)), (Some(y), Some(m), Some(dd)) if (1900..2200).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&dd))
+    let num = |r: std::ops::Range<usize>| s[r].parse::<u8>().ok();
+    let year = s[0..4]
+        .parse::<i32>()
+        .ok()
+        .filter(|y| (1900..2200).contains(y));
+    match (
+        year,
+        num(5..7).and_then(|m| time::Month::try_from(m).ok()),
+        num(8..10),
+    ) {
+        (Some(y), Some(m), Some(d)) => time::Date::from_calendar_date(y, m, d).is_ok(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates_are_real_calendar_days() {
+        use super::is_date;
+        assert!(is_date("2017-09-13"));
+        assert!(is_date("2024-02-29"));
+        assert!(!is_date("2023-02-29"));
+        assert!(!is_date("2023-02-30"));
+        assert!(!is_date("2023-04-31"));
+        assert!(!is_date("1899-12-31"));
+        assert!(!is_date("2023-13-01"));
+        assert!(!is_date("2023-1-01x"));
+    }
 }

@@ -16,7 +16,7 @@ mod backend;
 mod error;
 mod migrations;
 mod model;
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
 mod tracking;
 
@@ -37,6 +37,9 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// Fleet storage. Every method is one transaction; a method that returns
 /// `Ok` has made its change durable.
 pub trait Store: Send + Sync {
+    /// What the operator should know about this store as opened (e.g. an
+    /// index the database could not create); empty when all is well.
+    fn notices(&self) -> Vec<String>;
     /// Registers a host (or re-enrolls the host with the same machine id)
     /// and stores the hash of its token. Returns the host id.
     fn enroll_host<'a>(

@@ -223,12 +223,16 @@ pub fn parse_isc(text: &str, file: &str) -> Result<(Vec<NetDevice>, Vec<NetError
                     if depth == lease_depth {
                         lease_statement(d, &stmt, file, &mut errs);
                     } else if v6 && depth == lease_depth + 1 {
-                        // `binding state` of the first address speaks for
-                        // the lease, as in a DHCPv4 block.
+                        // One state for the lease: `active` if any of its
+                        // addresses is, else the first address's state.
                         if let [(_, Tok::Word(a)), (_, Tok::Word(b)), (_, Tok::Word(st))] =
                             stmt.as_slice()
                         {
-                            if a == "binding" && b == "state" && d.status.is_none() {
+                            let active = d.status.as_deref() == Some("active");
+                            if a == "binding"
+                                && b == "state"
+                                && (d.status.is_none() || (!active && st == "active"))
+                            {
                                 d.status = Some(st.clone());
                             }
                         }
@@ -592,10 +596,10 @@ server-duid "\000\001\000\0012\236\246S\002\000\000\210\220\001";
 ia-na "\034\013j3\000\001\000\0012\236\246T\274^3j\013\034" {
   cltt 0 2026/11/29 09:01:09;
   iaaddr 2001:db8:889::1073 {
-    binding state active;
+    binding state expired;
   }
   iaaddr 2001:db8:889::1074 {
-    binding state expired;
+    binding state active;
   }
 }
 ia-pd "\034\013j3\000\003\000\001\274^3j\013\034" {
@@ -627,6 +631,7 @@ ia-na {
         assert_eq!(d[0].mac, mac);
         assert_eq!(d[0].ips.len(), 2);
         assert_eq!(d[0].ips[0].to_string(), "2001:db8:889::1073");
+        // The first address expired, the second is active: the lease is.
         assert_eq!(d[0].status.as_deref(), Some("active"));
         assert_eq!(d[0].source.line, Some(4));
         let duid = d[0].duid.as_ref().unwrap();

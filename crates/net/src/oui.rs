@@ -556,9 +556,13 @@ pub fn update_table(ieee_dir: &Path) -> Result<(Table, Summary), NetError> {
     Ok((table, summary))
 }
 
-/// A file time's UTC date.
+/// A file time's UTC date. Saturating, never panicking: registry files
+/// come from outside, and their times may be anything.
 fn ymd(t: std::time::SystemTime) -> String {
-    let d = time::OffsetDateTime::from(t).date();
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let d = time::OffsetDateTime::from_unix_timestamp(secs).map_or(time::Date::MAX, |t| t.date());
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
@@ -741,6 +745,10 @@ mod tests {
     fn dates() {
         use std::time::{Duration, UNIX_EPOCH};
         assert_eq!(ymd(UNIX_EPOCH), "1970-01-01");
+        assert_eq!(
+            ymd(UNIX_EPOCH + Duration::from_secs(300_000_000_000)),
+            "9999-12-31"
+        );
         assert_eq!(
             ymd(UNIX_EPOCH + Duration::from_secs(1_716_163_200)),
             "2024-05-20"

@@ -69,8 +69,9 @@ fn is_date(s: &str) -> bool {
         && digits(5..7)
         && b[7] == b'-'
         && digits(8..10)
-        && (1..=12).contains(&s[5..7].parse::<u32>().unwrap_or(0))
-        && (1..=31).contains(&s[8..10].parse::<u32>().unwrap_or(0))
+        // A real calendar day: 2023-02-30 would be stored, then break
+        // every deadline computed from it.
+        && uproot_assess::days_from_civil(s).is_some()
 }
 
 /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SSZ`, as the store's `YYYY-MM-DDTHH:MM:SSZ`.
@@ -86,7 +87,7 @@ pub(crate) fn instant(name: &str, s: &str, end_of_day: bool) -> ApiResult<String
         return Ok(format!("{s}T{t}Z"));
     }
     let b = s.as_bytes();
-    if b.len() != 20 || !is_date(&s[..10]) || b[10] != b'T' || b[19] != b'Z' {
+    if b.len() != 20 || !s.get(..10).is_some_and(is_date) || b[10] != b'T' || b[19] != b'Z' {
         return Err(bad());
     }
     let hms: Vec<u32> = s[11..19]
@@ -688,6 +689,9 @@ mod tests {
         );
         for bad in [
             "2026-13-01",
+            "2026-02-30",
+            "2026-02-30T10:11:12Z",
+            "2026-01-3\u{e9}10:11:12Z",
             "yesterday",
             "2026-01-31T10:11Z",
             "2026-01-31T25:00:00Z",

@@ -9,8 +9,8 @@ CREATE INDEX hosts_day_id ON hosts((SUBSTR(first_seen, 1, 10)), id);
 -- trigram index answers it without reading every host. pg_trgm ships with
 -- PostgreSQL (contrib) and is a trusted extension, but a server may lack
 -- contrib or the right to create it; then the search stays a scan (same
--- results, slower at 100k hosts) and the server logs a notice instead of
--- refusing to start.
+-- results, slower at 100k hosts) and `uproot serve` says so at start
+-- instead of refusing to start.
 --
 -- The extension goes into `public`, not the first schema on the
 -- search_path: several uproot schemas may share one database (tests,
@@ -22,15 +22,18 @@ DO $$
 DECLARE
     trgm_schema TEXT;
 BEGIN
+    -- Both steps inside the handler: the extension may be missing, or live
+    -- in a schema this role cannot use; either way the search stays a scan
+    -- and the store still opens (PgStore reports the missing index).
     BEGIN
         CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+        SELECT n.nspname INTO trgm_schema FROM pg_extension e
+            JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+        IF trgm_schema IS NOT NULL THEN
+            EXECUTE format('CREATE INDEX hosts_name_trgm ON hosts USING gin (LOWER(name) %I.gin_trgm_ops)', trgm_schema);
+        END IF;
     EXCEPTION WHEN OTHERS THEN
-        RAISE NOTICE 'uproot: pg_trgm is not available (%): host name search will scan the hosts table', SQLERRM;
+        RAISE NOTICE 'uproot: no trigram index (%): host name search will scan the hosts table', SQLERRM;
     END;
-    SELECT n.nspname INTO trgm_schema FROM pg_extension e
-        JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
-    IF trgm_schema IS NOT NULL THEN
-        EXECUTE format('CREATE INDEX hosts_name_trgm ON hosts USING gin (LOWER(name) %I.gin_trgm_ops)', trgm_schema);
-    END IF;
 END
 $$;

@@ -33,6 +33,8 @@ fn migrator() -> sqlx::migrate::Migrator {
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: sqlx::Pool<Db>,
+    /// Found at open; see [`crate::Store::notices`].
+    notices: Vec<String>,
 }
 
 impl PgStore {
@@ -81,7 +83,27 @@ impl PgStore {
             .await
             .map_err(|e| Error::with(ErrorKind::Open, format!("cannot connect to {url}"), e))?;
         migrator().run(&pool).await?;
-        Ok(PgStore { pool })
+        // Migration 0005 skips the trigram index when pg_trgm cannot be
+        // used; the operator should hear that name search will scan.
+        let trgm: Option<(String,)> = sqlx::query_as(
+            "SELECT indexname::text FROM pg_indexes \
+             WHERE schemaname = current_schema() AND indexname = 'hosts_name_trgm'",
+        )
+        .fetch_optional(&pool)
+        .await?;
+        let mut notices = Vec::new();
+        if trgm.is_none() {
+            notices.push(
+                "PostgreSQL: no pg_trgm index on host names (the pg_trgm extension is not \
+                 available to this role); host name search scans the hosts table"
+                    .to_owned(),
+            );
+        }
+        Ok(PgStore { pool, notices })
+    }
+
+    fn backend_notices(&self) -> Vec<String> {
+        self.notices.clone()
     }
 
     async fn begin(&self) -> Result<sqlx::Transaction<'static, Db>> {

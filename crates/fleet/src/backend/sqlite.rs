@@ -38,6 +38,10 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    fn backend_notices(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Opens (creating if missing) `sqlite://PATH` and runs migrations.
     pub async fn open(url: &str) -> Result<SqliteStore> {
         let opts = SqliteConnectOptions::from_str(url)

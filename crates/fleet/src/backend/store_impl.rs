@@ -1,6 +1,9 @@
 // The `Store` trait, delegating to the methods above. Included by common.rs.
 
 impl crate::Store for StoreTy {
+    fn notices(&self) -> Vec<String> {
+        self.backend_notices()
+    }
     fn enroll_host<'a>(
         &'a self,
         facts: &'a HostFacts,

@@ -8,6 +8,7 @@
 //! as `postgres` and then as `root`. An unreachable server is an error
 //! (which the tests turn into a failure), never a skip.
 
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -52,7 +53,7 @@ impl PgSchema {
         );
         let mut errors = Vec::new();
         for url in pg_urls() {
-            match Self::create(&url, &name).await {
+            match Self::create(&url, prefix, &name).await {
                 Ok(()) => return Ok(PgSchema { url, name }),
                 Err(e) => errors.push(format!("{url}: {e}")),
             }
@@ -67,20 +68,51 @@ impl PgSchema {
         ))
     }
 
-    async fn create(url: &str, name: &str) -> Result<()> {
+    async fn create(url: &str, prefix: &str, name: &str) -> Result<()> {
         let mut c = PgConnection::connect(url)
             .await
             .map_err(|e| Error::with(ErrorKind::Open, format!("cannot connect to {url}"), e))?;
-        for sql in [
-            format!("DROP SCHEMA IF EXISTS {name} CASCADE"),
-            format!("CREATE SCHEMA {name}"),
-        ] {
+        let mut stale = Self::stale_schemas(&mut c, url, prefix).await?;
+        stale.push(name.to_owned());
+        let drops = stale
+            .iter()
+            .map(|s| format!("DROP SCHEMA IF EXISTS {s} CASCADE"));
+        for sql in drops.chain([format!("CREATE SCHEMA {name}")]) {
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
                 .execute(&mut c)
                 .await?;
         }
         c.close().await?;
         Ok(())
+    }
+
+    /// Schemas `{prefix}_{pid}_{n}` left by test processes that are gone
+    /// (a test that keeps its server alive cannot drop its own schema), so
+    /// the shared database does not grow run after run. Only for a server
+    /// on this machine, where the pids mean something, and only on Linux,
+    /// where `/proc` says which processes are alive.
+    async fn stale_schemas(c: &mut PgConnection, url: &str, prefix: &str) -> Result<Vec<String>> {
+        let local = url.contains("@127.0.0.1") || url.contains("@localhost");
+        if !local || !Path::new("/proc/self").exists() {
+            return Ok(Vec::new());
+        }
+        let names: Vec<(String,)> =
+            sqlx::query_as("SELECT nspname::text FROM pg_namespace WHERE starts_with(nspname, $1)")
+                .bind(format!("{prefix}_"))
+                .fetch_all(&mut *c)
+                .await?;
+        Ok(names
+            .into_iter()
+            .map(|(n,)| n)
+            .filter(|n| {
+                let rest = &n[prefix.len() + 1..];
+                let pid = rest.split('_').next().and_then(|p| p.parse::<u32>().ok());
+                // `{prefix}_{pid}_{n}` exactly, or it is not ours to drop.
+                let ours = rest.split('_').count() == 2
+                    && rest.bytes().all(|b| b.is_ascii_digit() || b == b'_');
+                ours && pid.is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists())
+            })
+            .collect())
     }
 
     /// [`PgSchema::new`], then a store in it (migrated).

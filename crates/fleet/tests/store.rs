@@ -988,6 +988,22 @@ async fn compliance_pages_across_groups(env: Env) {
     );
     // Before the deadline nobody is overdue; the grouping still holds.
     compliance(s, "mid-memo", &day(-31), 20).await;
+    // The same hosts against a deadline still ahead, read as of today (the
+    // current-state path, which PostgreSQL pages segment by segment).
+    let ahead = Directive {
+        name: "ahead-memo".into(),
+        title: "Ahead memo".into(),
+        issued: day(-10),
+        ..memo.clone()
+    };
+    s.add_directive(&ahead, "admin").await.unwrap();
+    let c = compliance(s, "ahead-memo", &day(0), 20).await;
+    let seen: std::collections::BTreeSet<&str> =
+        c.hosts.iter().map(|h| h.status.as_str()).collect();
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        ["affected", "clean", "not-scanned", "waived"]
+    );
     env.finish().await;
 }
 

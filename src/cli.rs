@@ -37,8 +37,10 @@ pub enum Command {
     /// Hytera) by MAC prefix in nmap XML, asset CSVs, DHCP leases or the live
     /// neighbour table.
     ///
-    /// Prefixes are matched against the IEEE registry (MA-L, MA-M, MA-S);
-    /// randomised and multicast MACs are listed as unknowable, never matched.
+    /// Prefixes are matched against the IEEE registry (MA-L, MA-M, MA-S),
+    /// including affiliates registered under their own names (EZVIZ,
+    /// HiSilicon, Nubia, …; catalog/AFFILIATES.md); randomised and multicast
+    /// MACs are listed as unknowable, never matched.
     /// Hikvision, Dahua and Hytera are covered only in public-safety,
     /// government-facility or critical-infrastructure use: tag subnets or
     /// asset groups with --context to turn "possibly covered" into "covered".
@@ -159,7 +161,8 @@ pub struct NetArgs {
     /// Column mapping for --csv, e.g. `mac=Hardware Address,ip=IP,name=Asset,group=Site`.
     #[arg(long, value_name = "MAP")]
     pub csv_map: Option<String>,
-    /// ISC dhcpd.leases or dnsmasq leases file. Repeatable.
+    /// ISC dhcpd.leases / dhcpd6.leases or dnsmasq leases file; DHCPv6
+    /// clients are matched by the MAC inside a DUID-LL or DUID-LLT. Repeatable.
     #[arg(long, value_name = "FILE")]
     pub dhcp_leases: Vec<PathBuf>,
     /// Read this host's neighbour table (netlink; /proc/net/arp as a fallback).

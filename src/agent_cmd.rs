@@ -226,7 +226,12 @@ fn update_catalog(dir: &Path, catalog: &crate::cli::CatalogOpt) {
             known.as_ref().map(|k| k.etag.as_str()),
         )? {
             uproot_agent::CatalogFetch::Fetched(f) => f,
-            _ => return Ok(None),
+            // Said, so an operator (and the tests) can tell a revalidated
+            // bundle from one downloaded again.
+            uproot_agent::CatalogFetch::Unchanged => {
+                return Ok(Some("catalog bundle unchanged (304)".to_owned()))
+            }
+            uproot_agent::CatalogFetch::NotPublished => return Ok(None),
         };
         let outcome = match uproot_bundle::install(&fetched.bytes, &trusted, &bundles) {
             Ok(i) => Some(format!("catalog {} installed", i.version)),

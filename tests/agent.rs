@@ -254,8 +254,8 @@ fn agents_install_the_catalog_bundle_the_server_publishes() {
         "{err}"
     );
     assert!(b.join("uproot/catalog/current.ucb").exists());
-    // The server's ETag is kept; the next run revalidates (304) and has
-    // nothing to install or complain about.
+    // The server's ETag is kept; the next run revalidates, gets a 304 and
+    // downloads nothing.
     let tag = uproot_agent::known_catalog_etag(&b).expect("etag kept");
     assert!(tag.etag.starts_with("\"sha256:"), "{tag:?}");
     assert_eq!(
@@ -264,7 +264,11 @@ fn agents_install_the_catalog_bundle_the_server_publishes() {
     );
     let out = agent(&b, &["--trusted-key", pubkey.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!err.contains("catalog"), "{err}");
+    assert!(err.contains("catalog bundle unchanged (304)"), "{err}");
+    assert!(
+        !err.contains("skipped") && !err.contains("installed"),
+        "{err}"
+    );
     assert_eq!(uproot_agent::known_catalog_etag(&b), Some(tag));
     let scan = Command::new(env!("CARGO_BIN_EXE_uproot"))
         .env("UPROOT_STATE_DIR", b.join("uproot"))

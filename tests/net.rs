@@ -18,6 +18,17 @@ fn json(o: &Output) -> Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&o.stderr)))
 }
 
+/// The JSON report of a run that must exit 1 (covered equipment found).
+fn affected(o: &Output) -> Value {
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    json(o)
+}
+
 const NMAP: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE nmaprun>
 <nmaprun scanner="nmap" args="nmap -sn 10.20.0.0/24" start="1764400000" version="7.93" xmloutputversion="1.05">
@@ -75,13 +86,7 @@ fn covered_devices_are_found_with_their_use_condition() {
         "--format",
         "json",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r = json(&out);
+    let r = affected(&out);
     let f = r["findings"].as_array().unwrap();
     let by = |v: &str| {
         f.iter()
@@ -254,13 +259,7 @@ fn a_dhcpv6_lease_is_matched_through_its_duid() {
         "--format",
         "json",
     ]);
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let r = json(&o);
+    let r = affected(&o);
     let f = r["findings"]
         .as_array()
         .unwrap()
@@ -297,13 +296,7 @@ fn affiliates_are_matched_and_divested_companies_are_not() {
         "Asset,MAC\ncam-ezviz,20:BB:BC:01:02:03\nphone-honor,0C:B9:83:01:02:03\n",
     );
     let o = uproot(&["net", "--csv", csv.to_str().unwrap(), "--format", "json"]);
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let r = json(&o);
+    let r = affected(&o);
     let findings = r["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1, "{r}");
     let f = &findings[0];

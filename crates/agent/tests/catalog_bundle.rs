@@ -27,6 +27,19 @@ fn bundle(tmp: &Path, key: &SecretKey) -> Vec<u8> {
     pack(&dir, key, &PackOptions::default()).unwrap()
 }
 
+/// A 200 with `body`, and an ETag when given.
+fn ok(body: &str, etag: Option<&str>) -> Reply {
+    Reply {
+        status: 200,
+        headers: etag
+            .map(|t| ("ETag".into(), t.into()))
+            .into_iter()
+            .collect(),
+        body: body.to_owned(),
+        delay: std::time::Duration::ZERO,
+    }
+}
+
 fn fetched(r: uproot_agent::Result<CatalogFetch>) -> FetchedBundle {
     match r.unwrap() {
         CatalogFetch::Fetched(f) => *f,
@@ -49,12 +62,7 @@ fn a_bundle_is_fetched_with_the_host_token_and_verified() {
     let (_, other) = key(tmp.path(), "other");
     let bytes = bundle(tmp.path(), &sk);
     let body = String::from_utf8(bytes.clone()).unwrap();
-    let server = TestServer::start(move |_| Reply {
-        status: 200,
-        headers: Vec::new(),
-        body: body.clone(),
-        delay: std::time::Duration::ZERO,
-    });
+    let server = TestServer::start(move |_| ok(&body, None));
     let client = Client::new(&server.url(), None, Timeouts::default()).unwrap();
 
     let got = fetched(fetch_catalog_bundle(&client, "uph_t", &trusted, None));
@@ -78,12 +86,7 @@ fn a_tampered_bundle_is_refused_and_404_means_none() {
     let body = String::from_utf8(bundle(tmp.path(), &sk))
         .unwrap()
         .replacen("Kaspersky", "Kaspersk7", 1);
-    let server = TestServer::start(move |_| Reply {
-        status: 200,
-        headers: Vec::new(),
-        body: body.clone(),
-        delay: std::time::Duration::ZERO,
-    });
+    let server = TestServer::start(move |_| ok(&body, None));
     let client = Client::new(&server.url(), None, Timeouts::default()).unwrap();
     let err = fetch_catalog_bundle(&client, "uph_t", &trusted, None).unwrap_err();
     assert!(matches!(err, Error::Bundle { .. }), "{err}");
@@ -110,17 +113,10 @@ fn a_known_etag_turns_the_check_into_a_304() {
         if req.header("if-none-match") == Some(tag) {
             return Reply {
                 status: 304,
-                headers: vec![("ETag".into(), tag.into())],
-                body: String::new(),
-                delay: std::time::Duration::ZERO,
+                ..ok("", Some(tag))
             };
         }
-        Reply {
-            status: 200,
-            headers: vec![("ETag".into(), tag.into())],
-            body: body.clone(),
-            delay: std::time::Duration::ZERO,
-        }
+        ok(&body, Some(tag))
     });
     let client = Client::new(&server.url(), None, Timeouts::default()).unwrap();
     let first = fetched(fetch_catalog_bundle(&client, "uph_t", &trusted, None));

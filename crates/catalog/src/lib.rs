@@ -25,7 +25,7 @@ mod lint;
 mod model;
 
 pub use compile::{CompiledCatalog, CompiledRule, Fields};
-pub use lint::{Diagnostic, Level, CODES as LINT_CODES};
+pub use lint::{is_date, Diagnostic, Level, CODES as LINT_CODES};
 pub use model::*;
 
 use std::path::Path;

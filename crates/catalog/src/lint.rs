@@ -263,7 +263,14 @@ fn check_date(d: &mut Vec<Diagnostic>, file: &str, item: &str, date: &str) {
 /// authority's deadlines from every assessment.
 pub fn is_date(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() != 10
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !digits(0..4)
+        || !digits(5..7)
+        || !digits(8..10)
+    {
         return false;
     }
     let num = |r: std::ops::Range<usize>| s[r].parse::<u8>().ok();
@@ -294,5 +301,7 @@ mod tests {
         assert!(!is_date("1899-12-31"));
         assert!(!is_date("2023-13-01"));
         assert!(!is_date("2023-1-01x"));
+        assert!(!is_date("2023-+1-01"));
+        assert!(!is_date("+023-01-01"));
     }
 }

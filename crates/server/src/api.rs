@@ -60,18 +60,10 @@ fn page(limit: &Option<String>, offset: &Option<String>) -> ApiResult<Page> {
     })
 }
 
+/// A real `YYYY-MM-DD` day: 2023-02-30 would be stored, then break every
+/// deadline computed from it. The catalog's own check, shared.
 fn is_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    b.len() == 10
-        && digits(0..4)
-        && b[4] == b'-'
-        && digits(5..7)
-        && b[7] == b'-'
-        && digits(8..10)
-        // A real calendar day: 2023-02-30 would be stored, then break
-        // every deadline computed from it.
-        && uproot_assess::days_from_civil(s).is_some()
+    uproot_catalog::is_date(s)
 }
 
 /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SSZ`, as the store's `YYYY-MM-DDTHH:MM:SSZ`.
